@@ -1,0 +1,51 @@
+#pragma once
+// A builder turns a checked-out source tree into a container image.
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/app_config.hpp"
+#include "proc/process.hpp"
+
+namespace porter::builders {
+
+struct BuildRequest {
+  std::filesystem::path source_dir;
+  const config::AppConfig& app_config;
+  std::string image;  // name:tag to produce
+  std::chrono::seconds timeout;
+};
+
+struct BuildResult {
+  bool ok = false;
+  std::string failure;  // one line: what failed
+  std::deque<std::string> last_lines;
+};
+
+class Builder {
+ public:
+  virtual ~Builder() = default;
+  virtual std::string name() const = 0;        // as in porter.yaml build.method
+  virtual std::string description() const = 0;  // for the progress line
+  virtual bool detect(const BuildRequest& request) const = 0;
+  virtual BuildResult build(const BuildRequest& request, const proc::LineSink& output,
+                            const proc::CancelToken& cancel) const = 0;
+};
+
+// The builders this gateway knows, in detection order. Picks by name, or for
+// "auto" the first whose detect() accepts the source.
+class BuilderRegistry {
+ public:
+  static BuilderRegistry with_defaults();
+  void add(std::unique_ptr<Builder> builder);
+  // nullptr with `error` set when nothing fits.
+  const Builder* choose(const BuildRequest& request, std::string& error) const;
+
+ private:
+  std::vector<std::unique_ptr<Builder>> builders_;
+};
+
+}  // namespace porter::builders

@@ -1,0 +1,27 @@
+#include "builder.hpp"
+#include "dockerfile_builder.hpp"
+
+namespace porter::builders {
+
+BuilderRegistry BuilderRegistry::with_defaults() {
+  BuilderRegistry registry;
+  registry.add(std::make_unique<DockerfileBuilder>());
+  return registry;
+}
+
+void BuilderRegistry::add(std::unique_ptr<Builder> builder) { builders_.push_back(std::move(builder)); }
+
+const Builder* BuilderRegistry::choose(const BuildRequest& request, std::string& error) const {
+  const auto& method = request.app_config.build.method;
+  std::string tried;
+  for (const auto& builder : builders_) {
+    if (method != "auto" && builder->name() != method) continue;
+    if (builder->detect(request)) return builder.get();
+    tried += (tried.empty() ? "" : ", ") + builder->name();
+  }
+  error = tried.empty() ? "no builder named '" + method + "'"
+                        : "nothing to build: no " + request.app_config.build.dockerfile + " found (tried: " + tried + ")";
+  return nullptr;
+}
+
+}  // namespace porter::builders

@@ -1,0 +1,136 @@
+#include "config/gateway_config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+
+namespace porter::config {
+namespace {
+
+BranchMap read_branch_map(const YAML::Node& node, const std::string& what) {
+  require_map(node, what);
+  BranchMap map;
+  for (const auto& entry : node) {
+    auto branch = entry.first.Scalar();
+    auto environment = read_scalar<std::string>(entry.second, what + "." + branch);
+    if (!is_valid_environment_name(environment))
+      throw YamlError(where(entry.second) + ": environment name '" + environment +
+                      "' must match [a-z][a-z0-9-]{0,30}");
+    map.set(branch, environment);
+  }
+  return map;
+}
+
+void read_timeouts(const YAML::Node& node, Timeouts& timeouts) {
+  require_map(node, "timeouts");
+  reject_unknown_keys(node, "timeouts", {"auth", "idle", "build", "health"});
+  auto seconds = [&](const char* key, std::chrono::seconds& out) {
+    if (!node[key]) return;
+    auto value = read_scalar<int>(node[key], std::string("timeouts.") + key);
+    if (value <= 0) throw YamlError(where(node[key]) + ": 'timeouts." + key + "' must be positive");
+    out = std::chrono::seconds(value);
+  };
+  seconds("auth", timeouts.auth);
+  seconds("idle", timeouts.idle);
+  seconds("build", timeouts.build);
+  seconds("health", timeouts.health);
+}
+
+void read_apps(const YAML::Node& node, GatewayConfig& config) {
+  require_map(node, "apps");
+  for (const auto& entry : node) {
+    auto app = entry.first.Scalar();
+    require_map(entry.second, "apps." + app);
+    reject_unknown_keys(entry.second, "apps." + app, {"branches"});
+    if (entry.second["branches"])
+      config.app_branches[app] = read_branch_map(entry.second["branches"], "apps." + app + ".branches");
+  }
+}
+
+std::filesystem::path default_data_dir() {
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : "/var/lib") / ".porter";
+}
+
+std::variant<GatewayConfig, ConfigError> apply_listen(GatewayConfig& config, const std::string& listen) {
+  auto host_port = parse_host_port(listen);
+  if (!host_port) return ConfigError{"listen: expected HOST:PORT, got '" + listen + "'"};
+  std::tie(config.listen_host, config.listen_port) = *host_port;
+  return config;
+}
+
+}  // namespace
+
+const BranchMap& GatewayConfig::branches_for(const std::string& app) const {
+  auto it = app_branches.find(app);
+  return it == app_branches.end() ? branches : it->second;
+}
+
+std::optional<std::pair<std::string, int>> parse_host_port(const std::string& text) {
+  static const std::regex pattern(R"(([A-Za-z0-9.\-]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5}))");
+  std::smatch match;
+  if (!std::regex_match(text, match, pattern)) return std::nullopt;
+  int port = std::stoi(match[2]);
+  if (port > 65535) return std::nullopt;
+  return std::make_pair(match[1].str(), port);
+}
+
+std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string& yaml_text) {
+  GatewayConfig config;
+  try {
+    auto root = load_yaml(yaml_text, "gateway.yaml");
+    if (root.IsNull()) return config;
+    require_map(root, "gateway.yaml");
+    reject_unknown_keys(root, "gateway.yaml",
+                        {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "public_host",
+                         "branches", "apps", "timeouts"});
+    if (root["listen"]) {
+      auto applied = apply_listen(config, read_scalar<std::string>(root["listen"], "listen"));
+      if (auto* error = std::get_if<ConfigError>(&applied))
+        throw YamlError(where(root["listen"]) + ": " + error->message);
+    }
+    if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
+    if (root["authorized_keys"])
+      config.authorized_keys = read_scalar<std::string>(root["authorized_keys"], "authorized_keys");
+    if (root["host_key"]) config.host_key = read_scalar<std::string>(root["host_key"], "host_key");
+    if (root["require_app_create"])
+      config.require_app_create = read_scalar<bool>(root["require_app_create"], "require_app_create");
+    if (root["public_host"]) config.public_host = read_scalar<std::string>(root["public_host"], "public_host");
+    if (root["branches"]) config.branches = read_branch_map(root["branches"], "branches");
+    if (root["apps"]) read_apps(root["apps"], config);
+    if (root["timeouts"]) read_timeouts(root["timeouts"], config.timeouts);
+  } catch (const YamlError& e) {
+    return ConfigError{e.what()};
+  }
+  return config;
+}
+
+std::variant<GatewayConfig, ConfigError> load_gateway_config(const Overrides& overrides) {
+  GatewayConfig config;
+  if (overrides.config_file) {
+    std::ifstream in(*overrides.config_file);
+    if (!in) return ConfigError{overrides.config_file->string() + ": cannot read"};
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = parse_gateway_config(text.str());
+    if (auto* error = std::get_if<ConfigError>(&parsed))
+      return ConfigError{overrides.config_file->string() + ": " + error->message};
+    config = std::get<GatewayConfig>(parsed);
+  }
+  if (overrides.listen) {
+    auto applied = apply_listen(config, *overrides.listen);
+    if (std::holds_alternative<ConfigError>(applied)) return applied;
+  }
+  if (overrides.data_dir) config.data_dir = *overrides.data_dir;
+  if (overrides.authorized_keys) config.authorized_keys = *overrides.authorized_keys;
+  if (config.data_dir.empty()) config.data_dir = default_data_dir();
+  config.data_dir = std::filesystem::absolute(config.data_dir);
+  if (config.authorized_keys.empty()) config.authorized_keys = config.data_dir / "authorized_keys";
+  if (config.host_key.empty()) config.host_key = config.data_dir / "ssh_host_ed25519_key";
+  return config;
+}
+
+}  // namespace porter::config

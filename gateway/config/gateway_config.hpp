@@ -1,0 +1,64 @@
+#pragma once
+// The server's own settings (gateway.yaml). Every setting has a default, so
+// `porter serve` runs with no file at all.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "config/branch_map.hpp"
+
+namespace porter::config {
+
+struct Timeouts {
+  std::chrono::seconds auth{30};    // key exchange + authentication
+  std::chrono::seconds idle{600};   // no traffic on a session
+  std::chrono::seconds build{1800};
+  std::chrono::seconds health{60};  // new release must answer HTTP within this
+};
+
+struct GatewayConfig {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 2222;
+  std::filesystem::path data_dir;          // default: ~/.porter
+  std::filesystem::path authorized_keys;   // default: <data_dir>/authorized_keys
+  std::filesystem::path host_key;          // default: <data_dir>/ssh_host_ed25519_key
+  bool require_app_create = false;
+  std::string public_host = "127.0.0.1";   // host name used in app URLs
+  BranchMap branches = BranchMap::defaults();
+  std::map<std::string, BranchMap> app_branches;  // per-app overrides
+  Timeouts timeouts;
+
+  const BranchMap& branches_for(const std::string& app) const;
+  std::filesystem::path repos_dir() const { return data_dir / "repos"; }
+  std::filesystem::path logs_dir() const { return data_dir / "logs"; }
+  std::filesystem::path builds_dir() const { return data_dir / "builds"; }
+  std::filesystem::path control_socket() const { return data_dir / "control.sock"; }
+  std::filesystem::path state_db() const { return data_dir / "state.db"; }
+  std::filesystem::path containers_conf() const { return data_dir / "containers.conf"; }
+  std::filesystem::path addr_file() const { return data_dir / "gateway.addr"; }
+};
+
+// Flags given on the command line; they win over the file.
+struct Overrides {
+  std::optional<std::filesystem::path> config_file;
+  std::optional<std::string> listen;
+  std::optional<std::filesystem::path> data_dir;
+  std::optional<std::filesystem::path> authorized_keys;
+};
+
+// Parses gateway.yaml text. Errors name the line and the key.
+struct ConfigError {
+  std::string message;
+};
+std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string& yaml_text);
+
+// Reads the file (if any), applies flags and fills path defaults.
+std::variant<GatewayConfig, ConfigError> load_gateway_config(const Overrides& overrides);
+
+// "host:port" -> pair; nullopt when malformed.
+std::optional<std::pair<std::string, int>> parse_host_port(const std::string& text);
+
+}  // namespace porter::config

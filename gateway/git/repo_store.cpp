@@ -1,0 +1,111 @@
+#include "git/repo_store.hpp"
+
+#include <git2.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "porter/pre_receive_shim.hpp"
+
+namespace porter::git {
+namespace {
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using RepoPtr = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
+using OdbPtr = std::unique_ptr<git_odb, Deleter<git_odb, git_odb_free>>;
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+
+std::string last_error(const std::string& what) {
+  const git_error* error = git_error_last();
+  return what + ": " + (error && error->message ? error->message : "unknown libgit2 error");
+}
+
+std::optional<std::string> write_hook(const std::filesystem::path& repo_dir) {
+  const auto hook = repo_dir / "hooks" / "pre-receive";
+  std::filesystem::create_directories(hook.parent_path());
+  std::ifstream existing(hook);
+  std::stringstream current;
+  current << existing.rdbuf();
+  if (current.str() == hooks::pre_receive_shim) return std::nullopt;
+  const auto temp = hook.string() + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << hooks::pre_receive_shim;
+    if (!out) return "cannot write " + temp;
+  }
+  std::filesystem::permissions(temp, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                         std::filesystem::perms::group_exec);
+  std::filesystem::rename(temp, hook);  // atomic: a concurrent push never sees half a hook
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool RepoStore::exists(const std::string& app) const { return std::filesystem::exists(path_for(app) / "HEAD"); }
+
+std::optional<std::string> RepoStore::ensure(const std::string& app) const {
+  const auto dir = path_for(app);
+  if (!exists(app)) {
+    git_repository* raw = nullptr;
+    git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    options.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+    options.initial_head = "main";
+    if (git_repository_init_ext(&raw, dir.c_str(), &options) != 0) return last_error("creating repository");
+    RepoPtr repo(raw);
+  }
+  try {
+    return write_hook(dir);
+  } catch (const std::filesystem::filesystem_error& e) {
+    return std::string("installing hook: ") + e.what();
+  }
+}
+
+std::string resolve_ref(const std::filesystem::path& repo_dir, const std::string& ref) {
+  git_repository* raw = nullptr;
+  if (git_repository_open_bare(&raw, repo_dir.c_str()) != 0) return "";
+  RepoPtr repo(raw);
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, repo.get(), ref.c_str()) != 0) return "";
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+std::optional<std::string> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
+                                           const std::string& commit, const std::filesystem::path& target) {
+  git_repository* raw_repo = nullptr;
+  if (git_repository_open_bare(&raw_repo, repo_dir.c_str()) != 0) return last_error("opening repository");
+  RepoPtr repo(raw_repo);
+
+  // The pushed objects are still in quarantine: read them through alternates.
+  git_odb* raw_odb = nullptr;
+  if (git_repository_odb(&raw_odb, repo.get()) != 0) return last_error("opening object database");
+  OdbPtr odb(raw_odb);
+  if (!quarantine.object_directory.empty() &&
+      git_odb_add_disk_alternate(odb.get(), quarantine.object_directory.c_str()) != 0)
+    return last_error("adding quarantine objects");
+
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return last_error("parsing commit id");
+  git_commit* raw_commit = nullptr;
+  if (git_commit_lookup(&raw_commit, repo.get(), &oid) != 0) return last_error("reading commit");
+  CommitPtr commit_obj(raw_commit);
+  git_tree* raw_tree = nullptr;
+  if (git_commit_tree(&raw_tree, commit_obj.get()) != 0) return last_error("reading tree");
+  TreePtr tree(raw_tree);
+
+  git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
+  options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+  const auto target_text = target.string();
+  options.target_directory = target_text.c_str();
+  if (git_checkout_tree(repo.get(), reinterpret_cast<git_object*>(tree.get()), &options) != 0)
+    return last_error("checking out");
+  return std::nullopt;
+}
+
+}  // namespace porter::git

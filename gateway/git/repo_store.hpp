@@ -1,0 +1,36 @@
+#pragma once
+// One bare repository per app under <data>/repos, each with the porter
+// pre-receive shim installed.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace porter::git {
+
+class RepoStore {
+ public:
+  explicit RepoStore(std::filesystem::path root) : root_(std::move(root)) {}
+
+  std::filesystem::path path_for(const std::string& app) const { return root_ / (app + ".git"); }
+  bool exists(const std::string& app) const;
+  // Creates the bare repo if needed and (re)writes its hook; error text on failure.
+  std::optional<std::string> ensure(const std::string& app) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+// The sha a ref points to now ("" if it does not exist).
+std::string resolve_ref(const std::filesystem::path& repo_dir, const std::string& ref);
+
+// Object directories that hold a push still in quarantine.
+struct Quarantine {
+  std::string object_directory;     // GIT_OBJECT_DIRECTORY
+  std::string alternate_directories;  // GIT_ALTERNATE_OBJECT_DIRECTORIES, ':'-separated
+};
+
+// Writes the tree of `commit` into `target` (which must exist and be empty).
+std::optional<std::string> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
+                                           const std::string& commit, const std::filesystem::path& target);
+
+}  // namespace porter::git

@@ -1,0 +1,54 @@
+#include "pipeline/env_locks.hpp"
+
+namespace porter::pipeline {
+
+void EnvLocks::skip_abandoned(Queue& queue) {
+  while (queue.abandoned.erase(queue.serving)) ++queue.serving;
+}
+
+Lease::~Lease() { locks_.release(key_); }
+
+std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, std::int64_t deploy_id,
+                                         const std::function<void(std::int64_t)>& on_wait,
+                                         const proc::CancelToken& cancel) {
+  std::unique_lock lock(mutex_);
+  auto& queue = queues_[key];
+  const auto ticket = queue.next_ticket++;
+  std::int64_t announced = 0;
+  while (queue.serving != ticket || queue.holder != 0) {
+    if (cancel.cancelled()) {
+      // Give up our place: later tickets must not wait for us.
+      queue.abandoned.insert(ticket);
+      skip_abandoned(queue);
+      changed_.notify_all();
+      return nullptr;
+    }
+    if (queue.holder != 0 && queue.holder != announced) {
+      announced = queue.holder;
+      lock.unlock();
+      on_wait(announced);
+      lock.lock();
+    }
+    // Wake periodically to notice cancellation, which has no notifier of its own.
+    changed_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+  queue.holder = deploy_id;
+  ++queue.serving;
+  return std::make_unique<Lease>(*this, key);
+}
+
+void EnvLocks::release(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto& queue = queues_[key];
+  queue.holder = 0;
+  skip_abandoned(queue);
+  changed_.notify_all();
+}
+
+bool EnvLocks::is_held(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = queues_.find(key);
+  return it != queues_.end() && it->second.holder != 0;
+}
+
+}  // namespace porter::pipeline

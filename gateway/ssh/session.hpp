@@ -1,0 +1,20 @@
+#pragma once
+// One SSH connection, on its own thread from key exchange to close. libssh
+// objects of a session are only ever touched by that thread.
+#include <libssh/libssh.h>
+
+#include <chrono>
+
+#include "ssh/session_handler.hpp"
+
+namespace porter::ssh {
+
+struct SessionLimits {
+  std::chrono::seconds auth;  // key exchange, auth and the exec request
+  std::chrono::seconds idle;  // no bytes either way
+};
+
+// Takes ownership of `session` (an accepted, not yet negotiated connection).
+void run_session(ssh_session session, SessionHandler& handler, SessionLimits limits);
+
+}  // namespace porter::ssh
