@@ -1,0 +1,61 @@
+#include "config/app_config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace porter::config {
+namespace {
+
+std::string parse_error(const std::string& yaml) {
+  auto parsed = parse_app_config(yaml);
+  EXPECT_TRUE(std::holds_alternative<AppConfigError>(parsed)) << yaml;
+  return std::holds_alternative<AppConfigError>(parsed) ? std::get<AppConfigError>(parsed).message : "";
+}
+
+TEST(AppConfig, ReadsBuildAndHealthCheck) {
+  auto parsed = parse_app_config(R"(
+build:
+  dockerfile: docker/web.Dockerfile
+  context: docker
+services:
+  web:
+    healthcheck: {path: /healthz, timeout: 20}
+)");
+  ASSERT_TRUE(std::holds_alternative<AppConfig>(parsed));
+  const auto& config = std::get<AppConfig>(parsed);
+  EXPECT_EQ(config.build.dockerfile, "docker/web.Dockerfile");
+  EXPECT_EQ(config.build.context, "docker");
+  EXPECT_EQ(config.web.healthcheck.path, "/healthz");
+  EXPECT_EQ(config.web.healthcheck.timeout, std::chrono::seconds(20));
+}
+
+TEST(AppConfig, EmptyMeansDefaults) {
+  auto parsed = parse_app_config("");
+  ASSERT_TRUE(std::holds_alternative<AppConfig>(parsed));
+  EXPECT_EQ(std::get<AppConfig>(parsed).build.method, "auto");
+  EXPECT_EQ(std::get<AppConfig>(parsed).web.healthcheck.path, "/");
+}
+
+TEST(AppConfig, MalformedYamlNamesTheLine) {
+  auto error = parse_error("build:\n  dockerfile: [unclosed\n");
+  EXPECT_TRUE(error.starts_with("porter.yaml line ")) << error;
+  EXPECT_NE(error.find("invalid YAML"), std::string::npos) << error;
+}
+
+TEST(AppConfig, UnknownKeysAreErrorsWithLineAndField) {
+  auto error = parse_error("build:\n  dockerfile: Dockerfile\n  contxt: .\n");
+  EXPECT_NE(error.find("line 3"), std::string::npos) << error;
+  EXPECT_NE(error.find("'contxt'"), std::string::npos) << error;
+  EXPECT_NE(parse_error("servics: {}").find("'servics'"), std::string::npos);
+}
+
+TEST(AppConfig, RejectsBadValues) {
+  EXPECT_NE(parse_error("build: {method: magic}").find("build.method"), std::string::npos);
+  EXPECT_NE(parse_error("build: {dockerfile: ../../etc/passwd}").find("relative path"), std::string::npos);
+  EXPECT_NE(parse_error("build: {context: /}").find("relative path"), std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {healthcheck: {path: health}}}").find("start with /"), std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {healthcheck: {timeout: -1}}}").find("positive"), std::string::npos);
+  EXPECT_NE(parse_error("- a\n- b\n").find("mapping"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace porter::config
