@@ -19,6 +19,13 @@ bool send_verdict(hookrpc::Connection& connection, int exit_code) {
   return connection.send(hookrpc::FrameKind::verdict, std::string(1, static_cast<char>(exit_code)));
 }
 
+// "main -> production, staging -> staging"
+std::string describe(const config::BranchMap& branches) {
+  std::string text;
+  for (const auto& [branch, env] : branches.entries()) text += (text.empty() ? "" : ", ") + branch + " -> " + env;
+  return text;
+}
+
 struct Job {
   std::int64_t id;
   PlannedDeploy planned;
@@ -78,6 +85,13 @@ void handle_push(hookrpc::Connection& connection, Services& services) {
   }
   for (const auto& update : plan.stored_only)
     progress.stage("branch '" + update.short_name() + "' maps to no environment: stored, nothing deployed");
+
+  if (plan.deploys.empty()) {
+    progress.verdict("pushed; nothing deployed (branches deploy per the server's map: " +
+                     describe(services.config.branches_for(session->app)) + ")");
+    send_verdict(connection, 0);
+    return;
+  }
 
   std::vector<Job> jobs;
   for (const auto& planned : plan.deploys) {

@@ -188,8 +188,10 @@ class Session {
     ssh_channel_request_send_exit_status(channel_, exit_code);
     ssh_channel_send_eof(channel_);
     ssh_channel_close(channel_);
+    // Let the client read all of it and hang up first; closing the TCP
+    // connection under it would lose the exit status.
     const auto deadline = Clock::now() + kCloseGrace;
-    while (connected() && !ssh_channel_is_closed(channel_) && Clock::now() < deadline)
+    while (connected() && Clock::now() < deadline)
       if (ssh_event_dopoll(event_, 100) == SSH_ERROR) break;
   }
 
