@@ -3,26 +3,37 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "config/app_config.hpp"
 #include "proc/process.hpp"
+#include "procfile.hpp"
 
 namespace porter::builders {
 
+// argv of a process in the image: argv[0] replaces the entrypoint.
+using ProcessArgv = std::map<std::string, std::vector<std::string>>;
+
 struct BuildRequest {
-  std::filesystem::path source_dir;
+  std::string build_id;                  // unique per build (the deploy id)
+  std::filesystem::path source_dir;      // the checked-out commit
   const config::AppConfig& app_config;
-  std::string image;  // name:tag to produce
-  std::chrono::seconds timeout;
+  std::string image;                     // name:tag to produce
+  std::chrono::seconds timeout;          // for the whole build; the process tree is killed after it
+  std::filesystem::path cache_dir;       // kept between builds of one (app, environment)
+  std::filesystem::path work_dir;        // scratch space, removed after the build
+  std::filesystem::path buildpacks_dir;  // the built-in buildpacks
+  std::map<std::string, std::string> build_env;  // config vars exposed to the build
 };
 
 struct BuildResult {
   bool ok = false;
   std::string failure;  // one line: what failed
   std::deque<std::string> last_lines;
+  ProcessArgv processes;  // how each process type is started; web may be {} (the image's own command)
 };
 
 class Builder {

@@ -1,11 +1,13 @@
 #include "builder.hpp"
+#include "buildpacks_builder.hpp"
 #include "dockerfile_builder.hpp"
 
 namespace porter::builders {
 
 BuilderRegistry BuilderRegistry::with_defaults() {
   BuilderRegistry registry;
-  registry.add(std::make_unique<DockerfileBuilder>());
+  registry.add(std::make_unique<DockerfileBuilder>());  // auto: a Dockerfile wins
+  registry.add(std::make_unique<BuildpacksBuilder>());
   return registry;
 }
 

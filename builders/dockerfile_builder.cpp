@@ -1,5 +1,8 @@
 #include "dockerfile_builder.hpp"
 
+#include <fstream>
+#include <sstream>
+
 namespace porter::builders {
 
 bool DockerfileBuilder::detect(const BuildRequest& request) const {
@@ -8,16 +11,33 @@ bool DockerfileBuilder::detect(const BuildRequest& request) const {
 
 BuildResult DockerfileBuilder::build(const BuildRequest& request, const proc::LineSink& output,
                                      const proc::CancelToken& cancel) const {
+  BuildResult result;
+  const auto procfile = request.source_dir / "Procfile";
+  if (std::filesystem::exists(procfile)) {
+    std::ifstream in(procfile);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = parse_procfile(text.str());
+    if (auto* error = std::get_if<ParseError>(&parsed)) {
+      result.failure = error->message;
+      return result;
+    }
+    for (const auto& [type, command] : std::get<ProcessTypes>(parsed))
+      result.processes[type] = {"/bin/sh", "-c", command};
+  }
+  result.processes.try_emplace("web");  // no Procfile web: the image's own ENTRYPOINT/CMD
+
   const auto& settings = request.app_config.build;
-  proc::Command command{
-      .program = "buildah",
-      .args = {"bud", "--isolation", "chroot", "--layers", "--pull=never", "--tag", request.image, "--file",
-               (request.source_dir / settings.dockerfile).string(), (request.source_dir / settings.context).string()},
-      .env = {{"BUILDAH_ISOLATION", "chroot"}},
-      .dir = request.source_dir,
-  };
-  auto run = proc::run(command, output, cancel, request.timeout);
-  BuildResult result{.ok = run.ok(), .failure = {}, .last_lines = run.last_lines};
+  std::vector<std::string> args = {"bud", "--isolation", "chroot", "--layers", "--pull=never", "--tag", request.image,
+                                   "--file", (request.source_dir / settings.dockerfile).string()};
+  // Values come from porter.yaml, then from the environment's exposed config vars.
+  for (const auto& [name, value] : settings.args) args.insert(args.end(), {"--build-arg", name + "=" + value});
+  for (const auto& [name, value] : request.build_env) args.insert(args.end(), {"--build-arg", name + "=" + value});
+  args.push_back((request.source_dir / settings.context).string());
+  auto run = proc::run({.program = "buildah", .args = args, .env = {}, .dir = request.source_dir}, output, cancel,
+                       request.timeout);
+  result.ok = run.ok();
+  result.last_lines = run.last_lines;
   if (!run.error.empty())
     result.failure = run.error;
   else if (run.timed_out)

@@ -27,6 +27,8 @@ Options for serve (they override the config file):
   --data-dir DIR           repos, state and logs (default ~/.porter)
   --authorized-keys FILE   OpenSSH public keys allowed to push
                            (default DATA_DIR/authorized_keys)
+  --registry HOST:PORT     OCI registry for release images (default
+                           127.0.0.1:5000; "" keeps images local)
   -v, --verbose            debug logging
   -h, --help               this text
 )";
@@ -54,6 +56,7 @@ int serve(const std::vector<std::string>& args) {
     else if (arg == "--listen") overrides.listen = value;
     else if (arg == "--data-dir") overrides.data_dir = value;
     else if (arg == "--authorized-keys") overrides.authorized_keys = value;
+    else if (arg == "--registry") overrides.registry = value;
     else return usage_error("unknown option: " + arg);
   }
   auto loaded = config::load_gateway_config(overrides);

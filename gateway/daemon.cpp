@@ -14,7 +14,9 @@
 #include "cluster/podman_driver.hpp"
 #include "git/repo_store.hpp"
 #include "hookrpc/connection.hpp"
+#include "pipeline/build_cache.hpp"
 #include "pipeline/push_job.hpp"
+#include "registry/registry.hpp"
 #include "ssh/host_key.hpp"
 #include "ssh/server.hpp"
 #include "state/store.hpp"
@@ -88,6 +90,14 @@ class Gateway final : public ssh::SessionHandler {
       spdlog::info("app created app={} user={}", app, who.name);
       return {0, "created app '" + app + "'\n"};
     }
+    if (request.verb == "cache:purge") {
+      const auto& app = request.args[0];
+      const auto env = request.args.size() == 2 ? request.args[1] : "";
+      if (!repos_.exists(app)) return {1, "porter: no app named '" + app + "'\n"};
+      pipeline::purge_cache(config_.cache_dir(), app, env);
+      spdlog::info("build cache purged app={} env={} user={}", app, env.empty() ? "*" : env, who.name);
+      return {0, "purged the build cache of " + app + (env.empty() ? "" : " (" + env + ")") + "\n"};
+    }
     std::string listing;
     for (const auto& app : store_.list_apps()) listing += app + "\n";
     return {0, listing};
@@ -136,6 +146,8 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   ::chmod(config.data_dir.c_str(), 0700);  // repos, logs and the state db are private
   write_containers_conf(config.containers_conf());
   ::setenv("CONTAINERS_CONF", config.containers_conf().c_str(), 1);
+  registry::write_registries_conf(config.registries_conf(), config.registry);
+  ::setenv("CONTAINERS_REGISTRIES_CONF", config.registries_conf().c_str(), 1);
   if (!std::filesystem::exists(config.authorized_keys)) {
     std::ofstream(config.authorized_keys) << "# one OpenSSH public key per line\n";
     ::chmod(config.authorized_keys.c_str(), 0600);

@@ -2,6 +2,7 @@
 // Runs releases on a cluster. `podman` runs them on this host; a Kubernetes
 // driver will take the same specs.
 #include <string>
+#include <vector>
 
 #include "proc/process.hpp"
 
@@ -11,6 +12,7 @@ struct ReleaseSpec {
   std::string app, env;
   std::int64_t deploy_id = 0;
   std::string image;
+  std::vector<std::string> command;  // argv; empty = the image's own entrypoint and command
   int port = 0;  // the web process listens on $PORT
 };
 

@@ -18,10 +18,13 @@ StartResult PodmanDriver::start(const ReleaseSpec& spec, const proc::LineSink& o
       .program = "podman",
       .args = {"run", "--detach", "--name", name, "--network", "host", "--label", "porter.app=" + spec.app,
                "--label", "porter.env=" + spec.env, "--label", "porter.deploy=" + std::to_string(spec.deploy_id),
-               "--env", "PORT=" + std::to_string(spec.port), "--restart", "on-failure", spec.image},
+               "--env", "PORT=" + std::to_string(spec.port), "--restart", "on-failure"},
       .env = {},
       .dir = {},
   };
+  if (!spec.command.empty()) command.args.insert(command.args.end(), {"--entrypoint", spec.command.front()});
+  command.args.push_back(spec.image);
+  if (!spec.command.empty()) command.args.insert(command.args.end(), spec.command.begin() + 1, spec.command.end());
   auto run = proc::run(command, output, cancel, kPodmanTimeout);
   if (run.ok()) return StartResult{true, name, ""};
   stop(name, [](const std::string&) {});  // a half-created container must not linger

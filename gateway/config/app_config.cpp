@@ -15,12 +15,23 @@ std::string read_relative_path(const YAML::Node& node, const std::string& key) {
 
 void read_build(const YAML::Node& node, BuildSettings& build) {
   require_map(node, "build");
-  reject_unknown_keys(node, "build", {"method", "dockerfile", "context"});
+  reject_unknown_keys(node, "build", {"method", "dockerfile", "context", "args", "buildpacks"});
   if (node["method"]) {
     build.method = read_scalar<std::string>(node["method"], "build.method");
-    if (build.method != "auto" && build.method != "dockerfile")
-      throw YamlError(where(node["method"]) + ": 'build.method' must be auto or dockerfile, got '" +
+    if (build.method != "auto" && build.method != "dockerfile" && build.method != "buildpacks")
+      throw YamlError(where(node["method"]) + ": 'build.method' must be auto, dockerfile or buildpacks, got '" +
                       build.method + "'");
+  }
+  if (node["args"]) {
+    require_map(node["args"], "build.args");
+    for (const auto& arg : node["args"])
+      build.args[arg.first.Scalar()] = read_scalar<std::string>(arg.second, "build.args." + arg.first.Scalar());
+  }
+  if (node["buildpacks"]) {
+    if (!node["buildpacks"].IsSequence())
+      throw YamlError(where(node["buildpacks"]) + ": 'build.buildpacks' must be a list");
+    for (const auto& buildpack : node["buildpacks"])
+      build.buildpacks.push_back(read_scalar<std::string>(buildpack, "build.buildpacks"));
   }
   if (node["dockerfile"]) build.dockerfile = read_relative_path(node["dockerfile"], "build.dockerfile");
   if (node["context"]) build.context = read_relative_path(node["context"], "build.context");

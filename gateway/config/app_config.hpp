@@ -2,6 +2,8 @@
 // The app's own settings, from porter.yaml at the root of the pushed commit.
 // Optional: a bare Dockerfile deploys with these defaults.
 #include <chrono>
+#include <map>
+#include <vector>
 #include <optional>
 #include <string>
 #include <variant>
@@ -9,9 +11,11 @@
 namespace porter::config {
 
 struct BuildSettings {
-  std::string method = "auto";          // auto | dockerfile
+  std::string method = "auto";            // auto | dockerfile | buildpacks
   std::string dockerfile = "Dockerfile";  // relative to the repo root
   std::string context = ".";
+  std::map<std::string, std::string> args;  // Dockerfile build args
+  std::vector<std::string> buildpacks;      // built-in name, server path or git URL[#ref]; empty = detect
 };
 
 struct HealthCheck {

@@ -50,6 +50,12 @@ void read_apps(const YAML::Node& node, GatewayConfig& config) {
   }
 }
 
+void read_cache(const YAML::Node& node, GatewayConfig& config) {
+  require_map(node, "cache");
+  reject_unknown_keys(node, "cache", {"budget_mb"});
+  if (node["budget_mb"]) config.cache_budget_mb = read_scalar<std::uint64_t>(node["budget_mb"], "cache.budget_mb");
+}
+
 std::filesystem::path default_data_dir() {
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : "/var/lib") / ".porter";
@@ -86,7 +92,7 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     require_map(root, "gateway.yaml");
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "public_host",
-                         "branches", "apps", "timeouts"});
+                         "registry", "buildpacks_dir", "cache", "branches", "apps", "timeouts"});
     if (root["listen"]) {
       auto applied = apply_listen(config, read_scalar<std::string>(root["listen"], "listen"));
       if (auto* error = std::get_if<ConfigError>(&applied))
@@ -99,6 +105,10 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     if (root["require_app_create"])
       config.require_app_create = read_scalar<bool>(root["require_app_create"], "require_app_create");
     if (root["public_host"]) config.public_host = read_scalar<std::string>(root["public_host"], "public_host");
+    if (root["registry"]) config.registry = read_scalar<std::string>(root["registry"], "registry");
+    if (root["buildpacks_dir"])
+      config.buildpacks_dir = read_scalar<std::string>(root["buildpacks_dir"], "buildpacks_dir");
+    if (root["cache"]) read_cache(root["cache"], config);
     if (root["branches"]) config.branches = read_branch_map(root["branches"], "branches");
     if (root["apps"]) read_apps(root["apps"], config);
     if (root["timeouts"]) read_timeouts(root["timeouts"], config.timeouts);
@@ -126,6 +136,8 @@ std::variant<GatewayConfig, ConfigError> load_gateway_config(const Overrides& ov
   }
   if (overrides.data_dir) config.data_dir = *overrides.data_dir;
   if (overrides.authorized_keys) config.authorized_keys = *overrides.authorized_keys;
+  if (overrides.registry) config.registry = *overrides.registry;
+  if (config.buildpacks_dir.empty()) config.buildpacks_dir = PORTER_SOURCE_DIR "/buildpacks";
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
   config.data_dir = std::filesystem::absolute(config.data_dir);
   if (config.authorized_keys.empty()) config.authorized_keys = config.data_dir / "authorized_keys";

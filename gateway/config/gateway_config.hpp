@@ -2,6 +2,7 @@
 // The server's own settings (gateway.yaml). Every setting has a default, so
 // `porter serve` runs with no file at all.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -27,6 +28,9 @@ struct GatewayConfig {
   std::filesystem::path host_key;          // default: <data_dir>/ssh_host_ed25519_key
   bool require_app_create = false;
   std::string public_host = "127.0.0.1";   // host name used in app URLs
+  std::string registry = "127.0.0.1:5000";  // OCI registry for release images; "" = keep images local
+  std::filesystem::path buildpacks_dir;    // built-in buildpacks; default: the source tree's buildpacks/
+  std::uint64_t cache_budget_mb = 10240;   // build caches beyond this are evicted, oldest first
   BranchMap branches = BranchMap::defaults();
   std::map<std::string, BranchMap> app_branches;  // per-app overrides
   Timeouts timeouts;
@@ -35,9 +39,11 @@ struct GatewayConfig {
   std::filesystem::path repos_dir() const { return data_dir / "repos"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }
   std::filesystem::path builds_dir() const { return data_dir / "builds"; }
+  std::filesystem::path cache_dir() const { return data_dir / "cache"; }
   std::filesystem::path control_socket() const { return data_dir / "control.sock"; }
   std::filesystem::path state_db() const { return data_dir / "state.db"; }
   std::filesystem::path containers_conf() const { return data_dir / "containers.conf"; }
+  std::filesystem::path registries_conf() const { return data_dir / "registries.conf"; }
   std::filesystem::path addr_file() const { return data_dir / "gateway.addr"; }
 };
 
@@ -47,6 +53,7 @@ struct Overrides {
   std::optional<std::string> listen;
   std::optional<std::filesystem::path> data_dir;
   std::optional<std::filesystem::path> authorized_keys;
+  std::optional<std::string> registry;
 };
 
 // Parses gateway.yaml text. Errors name the line and the key.

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "http/probe.hpp"
+#include "pipeline/build_cache.hpp"
+#include "registry/registry.hpp"
 #include "pipeline/progress.hpp"
 
 namespace porter::pipeline {
@@ -45,8 +47,8 @@ class DeployRun {
     try {
       check_not_stale();
       BuildDir build_dir(services_.config.builds_dir() / std::to_string(target_.id));
-      checkout(build_dir.path());
-      auto app_config = read_app_config(build_dir.path());
+      checkout(build_dir.path() / "src");
+      auto app_config = read_app_config(build_dir.path() / "src");
       build(build_dir.path(), app_config);
       start_release();
       health_check(app_config);
@@ -77,6 +79,7 @@ class DeployRun {
   }
 
   void checkout(const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir);
     auto started = std::chrono::steady_clock::now();
     if (auto error = git::checkout_commit(target_.repo_dir, target_.quarantine, target_.update.new_sha, dir))
       throw StageFailure{"checkout failed: " + *error};
@@ -97,8 +100,13 @@ class DeployRun {
 
   void build(const std::filesystem::path& dir, const config::AppConfig& app_config) {
     check_cancelled();
-    image_ = "localhost/porter/" + target_.app + ":" + target_.env + "-" + target_.update.new_sha.substr(0, 12);
-    builders::BuildRequest request{dir, app_config, image_, services_.config.timeouts.build};
+    const auto tag = target_.env + "-" + target_.update.new_sha.substr(0, 12);
+    image_ = "localhost/porter/" + target_.app + ":" + tag;
+    const auto cache_dir = services_.config.cache_dir() / target_.app / target_.env;
+    std::filesystem::create_directories(cache_dir);
+    builders::BuildRequest request{std::to_string(target_.id), dir / "src", app_config, image_,
+                                   services_.config.timeouts.build, cache_dir, dir / "work",
+                                   services_.config.buildpacks_dir, {}};
     std::string error;
     const auto* builder = services_.builders.choose(request, error);
     if (!builder) throw StageFailure{error};
@@ -107,12 +115,33 @@ class DeployRun {
     auto result = builder->build(request, progress_.detail_sink(), cancel_);
     check_cancelled();
     if (!result.ok) throw StageFailure{result.failure};
+    processes_ = result.processes;
+    std::filesystem::last_write_time(cache_dir, std::filesystem::file_time_type::clock::now());
     progress_.stage("Built " + image_ + " (" + seconds_since(started) + ")");
+    evict_caches(services_.config.cache_dir(), services_.config.cache_budget_mb, cache_dir);
+    publish(tag, dir);
+  }
+
+  // The release runs from the registry, by digest: what was built is what runs.
+  void publish(const std::string& tag, const std::filesystem::path& dir) {
+    if (services_.config.registry.empty()) return;
+    check_cancelled();
+    const auto started = std::chrono::steady_clock::now();
+    auto published = registry::publish(services_.config.registry, image_, target_.app, tag, dir,
+                                       progress_.detail_sink(), cancel_);
+    check_cancelled();
+    if (!published.ok) throw StageFailure{published.failure};
+    image_ = published.image.reference;
+    services_.store.record_image(target_.id, image_, published.image.digest, published.image.size_bytes);
+    progress_.stage("Image " + image_ + " (" + registry::human_size(published.image.size_bytes) + ", pushed in " +
+                    seconds_since(started) + ")");
   }
 
   void start_release() {
     check_cancelled();
-    spec_ = cluster::ReleaseSpec{target_.app, target_.env, target_.id, image_, http::free_port()};
+    auto web = processes_.find("web");
+    if (web == processes_.end()) throw StageFailure{"no web process: add 'web: <command>' to the Procfile"};
+    spec_ = cluster::ReleaseSpec{target_.app, target_.env, target_.id, image_, web->second, http::free_port()};
     progress_.stage("Starting web on port " + std::to_string(spec_.port));
     auto started = services_.driver.start(spec_, progress_.detail_sink(), cancel_);
     if (!started.ok) throw StageFailure{started.failure};
@@ -167,6 +196,7 @@ class DeployRun {
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::optional<state::LiveRelease> previous_;
   std::string image_;
+  builders::ProcessArgv processes_;
   cluster::ReleaseSpec spec_;
   std::string container_;
 };

@@ -44,12 +44,14 @@ ExecRequest parse_admin(const std::vector<std::string>& words) {
   const auto& verb = words[0];
   std::vector<std::string> args(words.begin() + 1, words.end());
   if (verb == "apps:list" && args.empty()) return AdminRequest{verb, args};
-  if (verb == "apps:create" && args.size() == 1) {
+  if ((verb == "apps:create" && args.size() == 1) || (verb == "cache:purge" && (args.size() == 1 || args.size() == 2))) {
     if (!is_valid_app_name(args[0]))
       return ExecError{"invalid app name: app names are lower-case letters, digits and '-', starting with a letter"};
+    if (args.size() == 2 && !is_valid_app_name(args[1])) return ExecError{"invalid environment name"};
     return AdminRequest{verb, args};
   }
-  return ExecError{"unknown command; this server accepts git push/fetch, apps:list and apps:create <app>"};
+  return ExecError{
+      "unknown command; this server accepts git push/fetch, apps:list, apps:create <app>, cache:purge <app> [<env>]"};
 }
 
 }  // namespace

@@ -22,6 +22,10 @@ CREATE TABLE deploys(
   image TEXT, container TEXT, port INTEGER, url TEXT, error TEXT, log_path TEXT);
 CREATE INDEX deploys_by_env ON deploys(app, env, status);
 )sql",
+    R"sql(
+ALTER TABLE deploys ADD COLUMN image_digest TEXT;
+ALTER TABLE deploys ADD COLUMN image_size INTEGER;
+)sql",
 };
 
 // One prepared statement, finalized on scope exit.
@@ -137,6 +141,17 @@ std::int64_t Store::create_deploy(const NewDeploy& d, const std::filesystem::pat
 void Store::set_status(std::int64_t id, DeployStatus status) {
   std::lock_guard lock(mutex_);
   Statement(db_, "UPDATE deploys SET status=? WHERE id=?").bind(1, to_string(status)).bind(2, id).step();
+}
+
+void Store::record_image(std::int64_t id, const std::string& reference, const std::string& digest,
+                         std::uint64_t size) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "UPDATE deploys SET image=?, image_digest=?, image_size=? WHERE id=?")
+      .bind(1, reference)
+      .bind(2, digest)
+      .bind(3, static_cast<std::int64_t>(size))
+      .bind(4, id)
+      .step();
 }
 
 void Store::finish(std::int64_t id, DeployStatus status, const std::string& error) {

@@ -45,6 +45,8 @@ class Store {
 
   std::int64_t create_deploy(const NewDeploy& deploy, const std::filesystem::path& logs_dir);
   void set_status(std::int64_t id, DeployStatus status);
+  // The built image as published: reference with digest, and its size.
+  void record_image(std::int64_t id, const std::string& reference, const std::string& digest, std::uint64_t size);
   void finish(std::int64_t id, DeployStatus status, const std::string& error);
   // Marks `id` live and the environment's previous live release superseded, atomically.
   void mark_live(std::int64_t id, const LiveRelease& release);

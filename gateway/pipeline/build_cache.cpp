@@ -1,0 +1,60 @@
+#include "pipeline/build_cache.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace porter::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+std::uint64_t tree_size(const fs::path& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!ec && it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+struct CacheEntry {
+  fs::path dir;
+  fs::file_time_type last_used;
+  std::uint64_t size;
+};
+
+}  // namespace
+
+int evict_caches(const fs::path& root, std::uint64_t budget_mb, const fs::path& in_use) {
+  std::vector<CacheEntry> caches;
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& app : fs::directory_iterator(root, ec)) {
+    for (const auto& env : fs::directory_iterator(app.path(), ec)) {
+      auto size = tree_size(env.path());
+      caches.push_back({env.path(), fs::last_write_time(env.path(), ec), size});
+      total += size;
+    }
+  }
+  std::sort(caches.begin(), caches.end(), [](const auto& a, const auto& b) { return a.last_used < b.last_used; });
+  const std::uint64_t budget = budget_mb * 1024 * 1024;
+  int evicted = 0;
+  for (const auto& cache : caches) {
+    if (total <= budget) break;
+    if (cache.dir == in_use) continue;
+    fs::remove_all(cache.dir, ec);
+    total -= cache.size;
+    ++evicted;
+    spdlog::info("build cache evicted dir={} bytes={}", cache.dir.string(), cache.size);
+  }
+  return evicted;
+}
+
+void purge_cache(const fs::path& root, const std::string& app, const std::string& env) {
+  std::error_code ec;
+  fs::remove_all(env.empty() ? root / app : root / app / env, ec);
+}
+
+}  // namespace porter::pipeline

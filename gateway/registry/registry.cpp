@@ -1,0 +1,68 @@
+#include "registry/registry.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+namespace porter::registry {
+namespace {
+
+constexpr std::chrono::seconds kPushTimeout{3600};
+
+std::uint64_t local_image_size(const std::string& image, const proc::CancelToken& cancel) {
+  std::string size;
+  proc::run({.program = "podman", .args = {"image", "inspect", "--format", "{{.Size}}", image}, .env = {}, .dir = {}},
+            [&](const std::string& line) { size = line; }, cancel, std::chrono::seconds(60));
+  try {
+    return std::stoull(size);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+PublishResult publish(const std::string& registry, const std::string& local_image, const std::string& repository,
+                      const std::string& tag, const std::filesystem::path& work_dir, const proc::LineSink& output,
+                      const proc::CancelToken& cancel) {
+  PublishResult result;
+  result.image.tag_reference = registry + "/" + repository + ":" + tag;
+  const auto digest_file = work_dir / "image.digest";
+  auto run = proc::run({.program = "buildah",
+                        .args = {"push", "--quiet", "--digestfile", digest_file.string(), local_image,
+                                 "docker://" + result.image.tag_reference},
+                        .env = {},
+                        .dir = {}},
+                       output, cancel, kPushTimeout);
+  if (!run.ok()) {
+    result.failure = "pushing the image to " + registry + " failed" +
+                     (run.last_lines.empty() ? "" : ": " + run.last_lines.back());
+    return result;
+  }
+  std::ifstream in(digest_file);
+  std::getline(in, result.image.digest);
+  if (!result.image.digest.starts_with("sha256:")) {
+    result.failure = "the registry returned no image digest";
+    return result;
+  }
+  result.image.reference = registry + "/" + repository + "@" + result.image.digest;
+  result.image.size_bytes = local_image_size(local_image, cancel);
+  result.ok = true;
+  return result;
+}
+
+void write_registries_conf(const std::filesystem::path& file, const std::string& registry) {
+  std::ofstream out(file, std::ios::trunc);
+  out << "unqualified-search-registries = []\n";
+  if (!registry.empty()) out << "\n[[registry]]\nlocation = \"" << registry << "\"\ninsecure = true\n";
+}
+
+std::string human_size(std::uint64_t bytes) {
+  char text[32];
+  if (bytes >= 1000ull * 1000 * 1000)
+    std::snprintf(text, sizeof text, "%.1f GB", static_cast<double>(bytes) / 1e9);
+  else
+    std::snprintf(text, sizeof text, "%.0f MB", static_cast<double>(bytes) / 1e6);
+  return text;
+}
+
+}  // namespace porter::registry
