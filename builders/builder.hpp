@@ -14,9 +14,6 @@
 
 namespace porter::builders {
 
-// argv of a process in the image: argv[0] replaces the entrypoint.
-using ProcessArgv = std::map<std::string, std::vector<std::string>>;
-
 struct BuildRequest {
   std::string build_id;                  // unique per build (the deploy id)
   std::filesystem::path source_dir;      // the checked-out commit
@@ -33,7 +30,9 @@ struct BuildResult {
   bool ok = false;
   std::string failure;  // one line: what failed
   std::deque<std::string> last_lines;
-  ProcessArgv processes;  // how each process type is started; web may be {} (the image's own command)
+  ProcessTypes processes;          // from the Procfile and buildpack release output
+  std::vector<std::string> shell;  // argv prefix that runs a command line in this image
+  bool image_has_command = false;  // the image runs web by itself (a Dockerfile's CMD)
 };
 
 class Builder {

@@ -7,6 +7,7 @@
 #include "buildpack_source.hpp"
 #include "porter/buildpack_runner.hpp"
 #include "procfile.hpp"
+#include "util/json.hpp"
 
 namespace porter::builders {
 namespace {
@@ -16,6 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 // Mount points inside the build container (see builders/buildpack-runner).
 constexpr const char* kMountRoot = "/tmp/porter";
+constexpr const char* kHostCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 // In the stack image: sources .profile.d/*.sh, then runs a Procfile command line.
 constexpr const char* kLauncher = "/usr/local/bin/porter-launch";
 
@@ -28,16 +30,6 @@ std::string read_file(const fs::path& file) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out + "\"";
 }
 
 // One build: a buildah working container from the stack image, removed
@@ -59,9 +51,9 @@ class BuildpackBuild {
       create_container();
       auto chosen = request_.app_config.build.buildpacks.empty() ? detect(specs) : specs;
       compile(chosen);
-      auto processes = process_types(chosen);
-      commit(processes);
-      for (const auto& [type, command] : processes) result.processes[type] = {kLauncher, command};
+      result.processes = process_types(chosen);
+      commit(result.processes);
+      result.shell = {kLauncher};
       result.ok = true;
     } catch (const StepFailure& failure) {
       result.failure = failure.message;
@@ -160,12 +152,16 @@ class BuildpackBuild {
     const std::string root = kMountRoot;
     std::vector<std::string> args = {
         "run", "--isolation", "chroot",
-        "--volume", buildpacks_dir().string() + ":" + root + "/buildpacks:ro",
+        // Writable: a buildpack writes its `export` file next to its own bin/.
+        "--volume", buildpacks_dir().string() + ":" + root + "/buildpacks",
         "--volume", request_.cache_dir.string() + ":" + root + "/cache",
         "--volume", env_dir().string() + ":" + root + "/env:ro",
         "--volume", out_dir().string() + ":" + root + "/out",
-        "--volume", runner().string() + ":" + root + "/runner:ro",
-        container_, "--", root + "/runner", mode};
+        "--volume", runner().string() + ":" + root + "/runner:ro"};
+    // Builds reach registries (npm, apt) through whatever TLS the host trusts.
+    if (fs::exists(kHostCaBundle))
+      args.insert(args.end(), {"--volume", std::string(kHostCaBundle) + ":" + kHostCaBundle + ":ro"});
+    args.insert(args.end(), {container_, "--", root + "/runner", mode});
     for (const auto& buildpack : buildpacks) args.push_back(root + "/buildpacks/" + buildpack.dir_name);
     return args;
   }
@@ -220,9 +216,9 @@ class BuildpackBuild {
   }
 
   void commit(const ProcessTypes& processes) {
-    std::vector<std::string> args = {"config", "--entrypoint", "[" + json_string(kLauncher) + "]", "--workingdir",
+    std::vector<std::string> args = {"config", "--entrypoint", "[" + util::json_string(kLauncher) + "]", "--workingdir",
                                      "/app", "--env", "HOME=/app"};
-    if (processes.contains("web")) args.insert(args.end(), {"--cmd", "[" + json_string(processes.at("web")) + "]"});
+    if (processes.contains("web")) args.insert(args.end(), {"--cmd", "[" + util::json_string(processes.at("web")) + "]"});
     for (const auto& [type, command] : processes) args.insert(args.end(), {"--label", "porter.process." + type + "=" + command});
     args.push_back(container_);
     check(buildah(args, quiet_), "configuring the image");

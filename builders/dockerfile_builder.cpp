@@ -22,10 +22,10 @@ BuildResult DockerfileBuilder::build(const BuildRequest& request, const proc::Li
       result.failure = error->message;
       return result;
     }
-    for (const auto& [type, command] : std::get<ProcessTypes>(parsed))
-      result.processes[type] = {"/bin/sh", "-c", command};
+    result.processes = std::get<ProcessTypes>(parsed);
   }
-  result.processes.try_emplace("web");  // no Procfile web: the image's own ENTRYPOINT/CMD
+  result.shell = {"/bin/sh", "-c"};
+  result.image_has_command = true;
 
   const auto& settings = request.app_config.build;
   std::vector<std::string> args = {"bud", "--isolation", "chroot", "--layers", "--pull=never", "--tag", request.image,

@@ -29,6 +29,8 @@ Options for serve (they override the config file):
                            (default DATA_DIR/authorized_keys)
   --registry HOST:PORT     OCI registry for release images (default
                            127.0.0.1:5000; "" keeps images local)
+  --proxy-listen HOST:PORT where apps answer, as http://ENV.APP.localhost:PORT
+                           (default 127.0.0.1:8080; port 0 picks one)
   -v, --verbose            debug logging
   -h, --help               this text
 )";
@@ -57,6 +59,7 @@ int serve(const std::vector<std::string>& args) {
     else if (arg == "--data-dir") overrides.data_dir = value;
     else if (arg == "--authorized-keys") overrides.authorized_keys = value;
     else if (arg == "--registry") overrides.registry = value;
+    else if (arg == "--proxy-listen") overrides.proxy_listen = value;
     else return usage_error("unknown option: " + arg);
   }
   auto loaded = config::load_gateway_config(overrides);

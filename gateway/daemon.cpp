@@ -12,10 +12,12 @@
 
 #include "builder.hpp"
 #include "cluster/podman_driver.hpp"
+#include "commands/admin_commands.hpp"
 #include "git/repo_store.hpp"
 #include "hookrpc/connection.hpp"
-#include "pipeline/build_cache.hpp"
 #include "pipeline/push_job.hpp"
+#include "pipeline/reconciler.hpp"
+#include "http/probe.hpp"
 #include "registry/registry.hpp"
 #include "ssh/host_key.hpp"
 #include "ssh/server.hpp"
@@ -38,7 +40,14 @@ void write_containers_conf(const std::filesystem::path& file) {
          "[containers]\ndefault_ulimits=[\"nofile=1024:1024\",\"nproc=1024:1024\"]\n";
 }
 
-std::string own_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+// The porter binary the hooks exec. If it is replaced while we run (an
+// upgrade), /proc says "(deleted)": the path still names the new binary.
+std::string own_executable() {
+  auto path = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string deleted = " (deleted)";
+  if (path.ends_with(deleted)) path.erase(path.size() - deleted.size());
+  return path;
+}
 
 class Gateway final : public ssh::SessionHandler {
  public:
@@ -47,9 +56,16 @@ class Gateway final : public ssh::SessionHandler {
         store_(config.state_db()),
         repos_(config.repos_dir()),
         builders_(builders::BuilderRegistry::with_defaults()),
-        services_{config_, store_, sessions_, locks_, builders_, driver_} {}
+        driver_(config.releases_dir()),
+        proxy_(config.nginx_dir(), config.proxy_host, config.proxy_port, config.proxy_domain),
+        hooks_(config.hooks_dir),
+        services_{config_, store_, sessions_, locks_, builders_, driver_, proxy_, hooks_},
+        commands_(services_, repos_, [this](const std::string& app) { return ensure_app(app); }),
+        reconciler_(services_, std::chrono::seconds(10)) {}
 
   state::Store& store() { return store_; }
+  proxy::NginxProxy& proxy() { return proxy_; }
+  pipeline::Reconciler& reconciler() { return reconciler_; }
 
   std::optional<ssh::Identity> authorize(ssh_key key) override {
     return ssh::find_authorized(config_.authorized_keys, key);
@@ -82,25 +98,9 @@ class Gateway final : public ssh::SessionHandler {
     if (!session_token.empty()) sessions_.close(session_token);
   }
 
-  ssh::CommandReply run_admin(const ssh::AdminRequest& request, const ssh::Identity& who) override {
-    if (request.verb == "apps:create") {
-      const auto& app = request.args[0];
-      if (repos_.exists(app)) return {1, "porter: app '" + app + "' already exists\n"};
-      if (auto error = ensure_app(app)) return {1, "porter: " + *error + "\n"};
-      spdlog::info("app created app={} user={}", app, who.name);
-      return {0, "created app '" + app + "'\n"};
-    }
-    if (request.verb == "cache:purge") {
-      const auto& app = request.args[0];
-      const auto env = request.args.size() == 2 ? request.args[1] : "";
-      if (!repos_.exists(app)) return {1, "porter: no app named '" + app + "'\n"};
-      pipeline::purge_cache(config_.cache_dir(), app, env);
-      spdlog::info("build cache purged app={} env={} user={}", app, env.empty() ? "*" : env, who.name);
-      return {0, "purged the build cache of " + app + (env.empty() ? "" : " (" + env + ")") + "\n"};
-    }
-    std::string listing;
-    for (const auto& app : store_.list_apps()) listing += app + "\n";
-    return {0, listing};
+  int run_admin(const ssh::AdminRequest& request, const ssh::Identity& who,
+                const ssh::CommandOutput& output) override {
+    return commands_.run(request, who, output);
   }
 
   // The hook's control socket: one thread per push, owned by the daemon.
@@ -135,7 +135,11 @@ class Gateway final : public ssh::SessionHandler {
   pipeline::EnvLocks locks_;
   builders::BuilderRegistry builders_;
   cluster::PodmanDriver driver_;
+  proxy::NginxProxy proxy_;
+  pipeline::LifecycleHooks hooks_;
   pipeline::Services services_;
+  commands::AdminCommands commands_;
+  pipeline::Reconciler reconciler_;
   std::mutex create_mutex_;
   std::atomic<int> active_jobs_{0};
 };
@@ -162,17 +166,23 @@ void write_addr_file(const config::GatewayConfig& config, int port) {
 
 }  // namespace
 
-int run_daemon(const config::GatewayConfig& config) {
+int run_daemon(config::GatewayConfig config) {
   ::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error value, not a signal
   git_libgit2_init();
   ssh_init();
   try {
     prepare_data_dir(config);
+    if (config.proxy_port == 0) config.proxy_port = http::free_port();
     if (auto error = ssh::ensure_host_key(config.host_key)) {
       spdlog::critical("{}", *error);
       return 1;
     }
     Gateway gateway(config);
+    if (auto error = gateway.proxy().start()) {
+      spdlog::critical("{}", *error);
+      return 1;
+    }
+    gateway.reconciler().start();
     if (int interrupted = gateway.store().mark_unfinished_interrupted())
       spdlog::warn("{} deploys were left unfinished by the previous run; recorded as interrupted", interrupted);
 
@@ -191,7 +201,8 @@ int run_daemon(const config::GatewayConfig& config) {
       return 1;
     }
     write_addr_file(config, server.bound_port());
-    spdlog::info("listening on {}:{} data_dir={}", config.listen_host, server.bound_port(), config.data_dir.string());
+    spdlog::info("listening on {}:{} data_dir={} apps at http://<env>.<app>.{}:{}", config.listen_host,
+                 server.bound_port(), config.data_dir.string(), config.proxy_domain, gateway.proxy().port());
     running_server = &server;
     ::signal(SIGINT, on_stop_signal);
     ::signal(SIGTERM, on_stop_signal);

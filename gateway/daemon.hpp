@@ -6,6 +6,6 @@
 namespace porter {
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code.
-int run_daemon(const config::GatewayConfig& config);
+int run_daemon(config::GatewayConfig config);
 
 }  // namespace porter

@@ -1,32 +1,42 @@
 #pragma once
-// Runs releases on a cluster. `podman` runs them on this host; a Kubernetes
-// driver will take the same specs.
+// Runs releases on a cluster. `PodmanDriver` runs them on this host from the
+// rendered Kubernetes manifests; a Kubernetes driver would apply the same
+// renderer's cluster form (see manifests.hpp).
 #include <string>
 #include <vector>
 
 #include "proc/process.hpp"
+#include "release/release_plan.hpp"
 
 namespace porter::cluster {
 
-struct ReleaseSpec {
-  std::string app, env;
-  std::int64_t deploy_id = 0;
-  std::string image;
-  std::vector<std::string> command;  // argv; empty = the image's own entrypoint and command
-  int port = 0;  // the web process listens on $PORT
+// One running copy of a service.
+struct Replica {
+  std::string service;
+  int index = 0;
+  std::string pod;
+  int port = 0;  // host port the proxy sends traffic to (web only)
 };
 
 struct StartResult {
   bool ok = false;
-  std::string container;  // handle for stop()
+  std::vector<Replica> replicas;
   std::string failure;
 };
 
 class Driver {
  public:
   virtual ~Driver() = default;
-  virtual StartResult start(const ReleaseSpec& spec, const proc::LineSink& output, const proc::CancelToken& cancel) = 0;
-  virtual void stop(const std::string& container, const proc::LineSink& output) = 0;
+  // Runs the plan's predeploy once in the new image, with the environment's config.
+  virtual proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
+                                        const proc::CancelToken& cancel) = 0;
+  // Starts every replica of every service, beside whatever runs already.
+  virtual StartResult start(const release::ReleasePlan& plan, const proc::LineSink& output,
+                            const proc::CancelToken& cancel) = 0;
+  virtual void stop(const std::vector<Replica>& replicas) = 0;
+  virtual bool is_running(const Replica& replica) = 0;
+  // Starts a replica again from its release's manifest (it was removed).
+  virtual bool restore(const release::ReleasePlan& plan, const Replica& replica) = 0;
 };
 
 }  // namespace porter::cluster

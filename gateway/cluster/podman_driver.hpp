@@ -1,17 +1,35 @@
 #pragma once
-// One host: each release's web process is a podman container on the host
-// network, listening on the port given as $PORT.
+// One host: each replica is a pod played by `podman kube play` from a
+// single-replica Deployment, on the host network with its own $PORT (or on a
+// bridge with its own published port when the service has a fixed port).
+// Manifests are kept under <data>/releases/<app>/<env>/v<N>/, with the
+// cluster form beside them.
+#include <filesystem>
+
 #include "cluster/driver.hpp"
+#include "cluster/manifests.hpp"
 
 namespace porter::cluster {
 
 class PodmanDriver final : public Driver {
  public:
-  StartResult start(const ReleaseSpec& spec, const proc::LineSink& output, const proc::CancelToken& cancel) override;
-  void stop(const std::string& container, const proc::LineSink& output) override;
-};
+  explicit PodmanDriver(std::filesystem::path releases_dir) : releases_dir_(std::move(releases_dir)) {}
 
-// Name of a release's container: porter-<app>-<env>-<deploy id>.
-std::string container_name(const ReleaseSpec& spec);
+  proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
+                                const proc::CancelToken& cancel) override;
+  StartResult start(const release::ReleasePlan& plan, const proc::LineSink& output,
+                    const proc::CancelToken& cancel) override;
+  void stop(const std::vector<Replica>& replicas) override;
+  bool is_running(const Replica& replica) override;
+  bool restore(const release::ReleasePlan& plan, const Replica& replica) override;
+
+ private:
+  std::filesystem::path release_dir(const release::ReleasePlan& plan) const;
+  std::filesystem::path manifest_file(const release::ReleasePlan& plan, const Replica& replica) const;
+  Placement placement(const release::ReleasePlan& plan, const release::Service& service, const Replica& replica) const;
+  bool play(const std::filesystem::path& manifest, const proc::LineSink& output, const proc::CancelToken& cancel);
+
+  std::filesystem::path releases_dir_;
+};
 
 }  // namespace porter::cluster

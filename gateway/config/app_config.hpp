@@ -1,35 +1,54 @@
 #pragma once
 // The app's own settings, from porter.yaml at the root of the pushed commit.
-// Optional: a bare Dockerfile deploys with these defaults.
+// Optional: a bare Dockerfile or a Procfile deploys with these defaults.
 #include <chrono>
 #include <map>
-#include <vector>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace porter::config {
 
 struct BuildSettings {
-  std::string method = "auto";            // auto | dockerfile | buildpacks
-  std::string dockerfile = "Dockerfile";  // relative to the repo root
+  std::string method = "auto";              // auto | dockerfile | buildpacks
+  std::string dockerfile = "Dockerfile";    // relative to the repo root
   std::string context = ".";
   std::map<std::string, std::string> args;  // Dockerfile build args
+  std::vector<std::string> config_vars;     // environment config vars exposed to the build
   std::vector<std::string> buildpacks;      // built-in name, server path or git URL[#ref]; empty = detect
 };
 
 struct HealthCheck {
   std::string path = "/";
-  std::optional<std::chrono::seconds> timeout;  // default: the gateway's
+  std::chrono::seconds timeout{5};  // per attempt
+  int attempts = 60;                // half a second apart at most
 };
 
-struct WebService {
-  HealthCheck healthcheck;
+// nginx proxy_{connect,send,read}_timeout for the web service.
+struct ProxyTimeouts {
+  std::chrono::seconds connect{5};
+  std::chrono::seconds send{60};
+  std::chrono::seconds read{60};
+};
+
+struct ServiceSettings {
+  std::optional<std::string> run;  // command line; default: the Procfile's, else the image's
+  int replicas = 1;
+  std::optional<int> port;         // web: a fixed port the process listens on (default: it reads $PORT)
+  HealthCheck healthcheck;         // web only
+  ProxyTimeouts timeouts;          // web only
+};
+
+struct Predeploy {
+  std::string run;                    // e.g. bin/migrate; runs once per release, in the new image
+  std::chrono::seconds timeout{600};
 };
 
 struct AppConfig {
   BuildSettings build;
-  WebService web;
+  std::map<std::string, ServiceSettings> services;  // "web", "worker", ...
+  std::optional<Predeploy> predeploy;
 };
 
 struct AppConfigError {
@@ -37,5 +56,7 @@ struct AppConfigError {
 };
 
 std::variant<AppConfig, AppConfigError> parse_app_config(const std::string& yaml_text);
+
+bool is_valid_service_name(const std::string& name);
 
 }  // namespace porter::config

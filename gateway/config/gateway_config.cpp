@@ -26,7 +26,7 @@ BranchMap read_branch_map(const YAML::Node& node, const std::string& what) {
 
 void read_timeouts(const YAML::Node& node, Timeouts& timeouts) {
   require_map(node, "timeouts");
-  reject_unknown_keys(node, "timeouts", {"auth", "idle", "build", "health"});
+  reject_unknown_keys(node, "timeouts", {"auth", "idle", "build"});
   auto seconds = [&](const char* key, std::chrono::seconds& out) {
     if (!node[key]) return;
     auto value = read_scalar<int>(node[key], std::string("timeouts.") + key);
@@ -36,7 +36,6 @@ void read_timeouts(const YAML::Node& node, Timeouts& timeouts) {
   seconds("auth", timeouts.auth);
   seconds("idle", timeouts.idle);
   seconds("build", timeouts.build);
-  seconds("health", timeouts.health);
 }
 
 void read_apps(const YAML::Node& node, GatewayConfig& config) {
@@ -54,6 +53,22 @@ void read_cache(const YAML::Node& node, GatewayConfig& config) {
   require_map(node, "cache");
   reject_unknown_keys(node, "cache", {"budget_mb"});
   if (node["budget_mb"]) config.cache_budget_mb = read_scalar<std::uint64_t>(node["budget_mb"], "cache.budget_mb");
+}
+
+std::optional<std::string> apply_proxy_listen(GatewayConfig& config, const std::string& listen) {
+  auto host_port = parse_host_port(listen);
+  if (!host_port) return "proxy listen: expected HOST:PORT, got '" + listen + "'";
+  std::tie(config.proxy_host, config.proxy_port) = *host_port;
+  return std::nullopt;
+}
+
+void read_proxy(const YAML::Node& node, GatewayConfig& config) {
+  require_map(node, "proxy");
+  reject_unknown_keys(node, "proxy", {"listen", "domain"});
+  if (node["listen"])
+    if (auto error = apply_proxy_listen(config, read_scalar<std::string>(node["listen"], "proxy.listen")))
+      throw YamlError(where(node["listen"]) + ": " + *error);
+  if (node["domain"]) config.proxy_domain = read_scalar<std::string>(node["domain"], "proxy.domain");
 }
 
 std::filesystem::path default_data_dir() {
@@ -92,7 +107,7 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     require_map(root, "gateway.yaml");
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "public_host",
-                         "registry", "buildpacks_dir", "cache", "branches", "apps", "timeouts"});
+                         "registry", "buildpacks_dir", "cache", "proxy", "hooks_dir", "branches", "apps", "timeouts"});
     if (root["listen"]) {
       auto applied = apply_listen(config, read_scalar<std::string>(root["listen"], "listen"));
       if (auto* error = std::get_if<ConfigError>(&applied))
@@ -109,6 +124,8 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     if (root["buildpacks_dir"])
       config.buildpacks_dir = read_scalar<std::string>(root["buildpacks_dir"], "buildpacks_dir");
     if (root["cache"]) read_cache(root["cache"], config);
+    if (root["proxy"]) read_proxy(root["proxy"], config);
+    if (root["hooks_dir"]) config.hooks_dir = read_scalar<std::string>(root["hooks_dir"], "hooks_dir");
     if (root["branches"]) config.branches = read_branch_map(root["branches"], "branches");
     if (root["apps"]) read_apps(root["apps"], config);
     if (root["timeouts"]) read_timeouts(root["timeouts"], config.timeouts);
@@ -137,11 +154,14 @@ std::variant<GatewayConfig, ConfigError> load_gateway_config(const Overrides& ov
   if (overrides.data_dir) config.data_dir = *overrides.data_dir;
   if (overrides.authorized_keys) config.authorized_keys = *overrides.authorized_keys;
   if (overrides.registry) config.registry = *overrides.registry;
+  if (overrides.proxy_listen)
+    if (auto error = apply_proxy_listen(config, *overrides.proxy_listen)) return ConfigError{*error};
   if (config.buildpacks_dir.empty()) config.buildpacks_dir = PORTER_SOURCE_DIR "/buildpacks";
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
   config.data_dir = std::filesystem::absolute(config.data_dir);
   if (config.authorized_keys.empty()) config.authorized_keys = config.data_dir / "authorized_keys";
   if (config.host_key.empty()) config.host_key = config.data_dir / "ssh_host_ed25519_key";
+  if (config.hooks_dir.empty()) config.hooks_dir = config.data_dir / "hooks";
   return config;
 }
 

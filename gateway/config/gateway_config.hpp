@@ -17,7 +17,6 @@ struct Timeouts {
   std::chrono::seconds auth{30};    // key exchange + authentication
   std::chrono::seconds idle{600};   // no traffic on a session
   std::chrono::seconds build{1800};
-  std::chrono::seconds health{60};  // new release must answer HTTP within this
 };
 
 struct GatewayConfig {
@@ -31,6 +30,10 @@ struct GatewayConfig {
   std::string registry = "127.0.0.1:5000";  // OCI registry for release images; "" = keep images local
   std::filesystem::path buildpacks_dir;    // built-in buildpacks; default: the source tree's buildpacks/
   std::uint64_t cache_budget_mb = 10240;   // build caches beyond this are evicted, oldest first
+  std::string proxy_host = "127.0.0.1";    // where nginx listens for app traffic
+  int proxy_port = 8080;                   // 0: pick a free port at start
+  std::string proxy_domain = "localhost";  // apps answer at <env>.<app>.<domain>
+  std::filesystem::path hooks_dir;         // lifecycle hooks; default <data_dir>/hooks
   BranchMap branches = BranchMap::defaults();
   std::map<std::string, BranchMap> app_branches;  // per-app overrides
   Timeouts timeouts;
@@ -44,6 +47,8 @@ struct GatewayConfig {
   std::filesystem::path state_db() const { return data_dir / "state.db"; }
   std::filesystem::path containers_conf() const { return data_dir / "containers.conf"; }
   std::filesystem::path registries_conf() const { return data_dir / "registries.conf"; }
+  std::filesystem::path releases_dir() const { return data_dir / "releases"; }
+  std::filesystem::path nginx_dir() const { return data_dir / "nginx"; }
   std::filesystem::path addr_file() const { return data_dir / "gateway.addr"; }
 };
 
@@ -54,6 +59,7 @@ struct Overrides {
   std::optional<std::filesystem::path> data_dir;
   std::optional<std::filesystem::path> authorized_keys;
   std::optional<std::string> registry;
+  std::optional<std::string> proxy_listen;
 };
 
 // Parses gateway.yaml text. Errors name the line and the key.

@@ -4,12 +4,11 @@
 
 #include <fstream>
 #include <sstream>
-#include <thread>
 
-#include "http/probe.hpp"
 #include "pipeline/build_cache.hpp"
 #include "registry/registry.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/release_runner.hpp"
 
 namespace porter::pipeline {
 namespace {
@@ -49,10 +48,12 @@ class DeployRun {
       BuildDir build_dir(services_.config.builds_dir() / std::to_string(target_.id));
       checkout(build_dir.path() / "src");
       auto app_config = read_app_config(build_dir.path() / "src");
-      build(build_dir.path(), app_config);
-      start_release();
-      health_check(app_config);
-      switch_traffic();
+      config_ = services_.store.config_vars(target_.app, target_.env);
+      progress_.mask(values(config_));
+      hook("pre-build");
+      auto built = build(build_dir.path(), app_config);
+      services_.hooks.run("post-build", event(), progress_.detail_sink(), cancel_);
+      release(app_config, built);
       return true;
     } catch (const StageFailure& failure) {
       fail(failure.message);
@@ -64,6 +65,22 @@ class DeployRun {
   }
 
  private:
+  static std::vector<std::string> values(const state::ConfigVars& vars) {
+    std::vector<std::string> out;
+    for (const auto& [key, value] : vars) out.push_back(value);
+    return out;
+  }
+
+  std::map<std::string, std::string> event() const {
+    return {{"app", target_.app}, {"env", target_.env}, {"deploy", std::to_string(target_.id)},
+            {"commit", target_.update.new_sha}, {"ref", target_.update.ref}, {"pusher", target_.pusher},
+            {"image", image_}};
+  }
+
+  void hook(const std::string& stage) {
+    if (auto refusal = services_.hooks.run(stage, event(), progress_.detail_sink(), cancel_)) throw StageFailure{*refusal};
+  }
+
   void check_cancelled() {
     if (cancel_.cancelled()) throw StageFailure{"cancelled"};
   }
@@ -98,7 +115,7 @@ class DeployRun {
     return std::get<config::AppConfig>(parsed);
   }
 
-  void build(const std::filesystem::path& dir, const config::AppConfig& app_config) {
+  builders::BuildResult build(const std::filesystem::path& dir, const config::AppConfig& app_config) {
     check_cancelled();
     const auto tag = target_.env + "-" + target_.update.new_sha.substr(0, 12);
     image_ = "localhost/porter/" + target_.app + ":" + tag;
@@ -106,7 +123,7 @@ class DeployRun {
     std::filesystem::create_directories(cache_dir);
     builders::BuildRequest request{std::to_string(target_.id), dir / "src", app_config, image_,
                                    services_.config.timeouts.build, cache_dir, dir / "work",
-                                   services_.config.buildpacks_dir, {}};
+                                   services_.config.buildpacks_dir, build_env(app_config)};
     std::string error;
     const auto* builder = services_.builders.choose(request, error);
     if (!builder) throw StageFailure{error};
@@ -115,11 +132,47 @@ class DeployRun {
     auto result = builder->build(request, progress_.detail_sink(), cancel_);
     check_cancelled();
     if (!result.ok) throw StageFailure{result.failure};
-    processes_ = result.processes;
     std::filesystem::last_write_time(cache_dir, std::filesystem::file_time_type::clock::now());
     progress_.stage("Built " + image_ + " (" + seconds_since(started) + ")");
     evict_caches(services_.config.cache_dir(), services_.config.cache_budget_mb, cache_dir);
     publish(tag, dir);
+    return result;
+  }
+
+  // Only the config vars porter.yaml names reach the build.
+  std::map<std::string, std::string> build_env(const config::AppConfig& app_config) {
+    std::map<std::string, std::string> env;
+    for (const auto& name : app_config.build.config_vars) {
+      auto it = config_.find(name);
+      if (it == config_.end()) throw StageFailure{"build.config_vars names '" + name + "', which is not set in " + target_.env};
+      env[name] = it->second;
+    }
+    return env;
+  }
+
+  void release(const config::AppConfig& app_config, const builders::BuildResult& built) {
+    check_cancelled();
+    auto planned = release::plan_release(app_config, built.processes, built.shell, built.image_has_command);
+    if (auto* error = std::get_if<std::string>(&planned)) throw StageFailure{*error};
+    auto plan = std::get<release::ReleasePlan>(planned);
+    plan.app = target_.app;
+    plan.env = target_.env;
+    plan.image = image_;
+    plan.config = config_;
+    auto request = prepare_release(plan, {.app = {}, .env = {}, .deploy_id = target_.id,
+                                          .commit_sha = target_.update.new_sha, .image = {}, .plan_yaml = {},
+                                          .description = "deploy #" + std::to_string(target_.id) + " of " +
+                                                         target_.update.short_name(),
+                                          .pusher = target_.pusher, .config = {}},
+                                   services_);
+    request.event["ref"] = target_.update.ref;
+    const auto version = request.plan.version;
+    auto outcome = run_release(std::move(request), progress_, services_);
+    if (!outcome.ok) throw StageFailure{outcome.failure};
+    services_.store.mark_deploy_live(target_.id, outcome.url);
+    spdlog::info("deploy live deploy={} app={} env={} version={}", target_.id, target_.app, target_.env, version);
+    const auto where = outcome.url.empty() ? std::string("running (no web service)") : "live at " + outcome.url;
+    progress_.verdict(target_.env + " v" + std::to_string(version) + " is " + where + " (" + seconds_since(started_) + ")");
   }
 
   // The release runs from the registry, by digest: what was built is what runs.
@@ -137,53 +190,16 @@ class DeployRun {
                     seconds_since(started) + ")");
   }
 
-  void start_release() {
-    check_cancelled();
-    auto web = processes_.find("web");
-    if (web == processes_.end()) throw StageFailure{"no web process: add 'web: <command>' to the Procfile"};
-    spec_ = cluster::ReleaseSpec{target_.app, target_.env, target_.id, image_, web->second, http::free_port()};
-    progress_.stage("Starting web on port " + std::to_string(spec_.port));
-    auto started = services_.driver.start(spec_, progress_.detail_sink(), cancel_);
-    if (!started.ok) throw StageFailure{started.failure};
-    container_ = started.container;
-  }
-
-  void health_check(const config::AppConfig& app_config) {
-    const auto& check = app_config.web.healthcheck;
-    const auto timeout = check.timeout.value_or(services_.config.timeouts.health);
-    progress_.stage("Health check GET " + check.path + " on port " + std::to_string(spec_.port));
-    const auto started = std::chrono::steady_clock::now();
-    const auto deadline = started + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      check_cancelled();
-      auto status = http::get_status("127.0.0.1", spec_.port, check.path, std::chrono::seconds(2));
-      if (status && *status < 500) {
-        progress_.detail("HTTP " + std::to_string(*status) + " after " + seconds_since(started));
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));  // poll interval, bounded by the deadline
-    }
-    throw StageFailure{"health check failed: no HTTP answer below 500 on GET " + check.path + " within " +
-                       std::to_string(timeout.count()) + " s"};
-  }
-
-  void switch_traffic() {
-    check_cancelled();
-    const auto url = "http://" + services_.config.public_host + ":" + std::to_string(spec_.port);
-    services_.store.mark_live(target_.id, {target_.id, image_, container_, url, target_.update.new_sha, spec_.port});
-    if (previous_) services_.driver.stop(previous_->container, [](const std::string&) {});
-    spdlog::info("deploy live deploy={} app={} env={} url={}", target_.id, target_.app, target_.env, url);
-    progress_.verdict(target_.env + " is live at " + url + " (" + seconds_since(started_) + ")");
-  }
-
   void fail(const std::string& message) {
-    if (!container_.empty()) services_.driver.stop(container_, [](const std::string&) {});
     const bool cancelled = cancel_.cancelled();
+    auto failed = event();
+    failed["error"] = message;
+    services_.hooks.run("on-failure", failed, progress_.detail_sink(), cancel_);
     services_.store.finish(target_.id, cancelled ? state::DeployStatus::cancelled : state::DeployStatus::failed,
                            message);
     spdlog::warn("deploy {} deploy={} app={} env={} reason={}", cancelled ? "cancelled" : "failed", target_.id,
                  target_.app, target_.env, message);
-    const auto still = previous_ ? "the previous release is still serving at " + previous_->url
+    const auto still = previous_ ? "the previous release (v" + std::to_string(previous_->version) + ") is still serving"
                                  : std::string("nothing was running before, so nothing is serving");
     progress_.verdict("deploy #" + std::to_string(target_.id) + " to " + target_.env + " failed: " + message + "; " +
                       still);
@@ -194,11 +210,9 @@ class DeployRun {
   Progress& progress_;
   Services& services_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::optional<state::LiveRelease> previous_;
+  std::optional<state::ReleaseRecord> previous_;
+  state::ConfigVars config_;
   std::string image_;
-  builders::ProcessArgv processes_;
-  cluster::ReleaseSpec spec_;
-  std::string container_;
 };
 
 }  // namespace

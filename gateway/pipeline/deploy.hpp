@@ -1,8 +1,8 @@
 #pragma once
 // The stages of one deploy of one ref to one environment:
-//   stale check -> checkout -> porter.yaml -> build -> start -> health check -> switch -> record
-// On any failure the new release is removed, the previous one keeps serving,
-// and the record says why.
+//   stale check -> checkout -> porter.yaml -> pre-build hook -> build ->
+//   publish -> post-build hook -> release (see release_runner.hpp)
+// On any failure the previous release keeps serving and the record says why.
 #include "pipeline/push_job.hpp"
 
 namespace porter::pipeline {
@@ -15,6 +15,7 @@ struct DeployTarget {
   RefUpdate update;
   std::filesystem::path repo_dir;
   git::Quarantine quarantine;
+  std::string pusher;
 };
 
 // True when the release is live. Prints the verdict line either way.

@@ -8,14 +8,14 @@ void EnvLocks::skip_abandoned(Queue& queue) {
 
 Lease::~Lease() { locks_.release(key_); }
 
-std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, std::int64_t deploy_id,
-                                         const std::function<void(std::int64_t)>& on_wait,
+std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, const std::string& holder,
+                                         const std::function<void(const std::string&)>& on_wait,
                                          const proc::CancelToken& cancel) {
   std::unique_lock lock(mutex_);
   auto& queue = queues_[key];
   const auto ticket = queue.next_ticket++;
-  std::int64_t announced = 0;
-  while (queue.serving != ticket || queue.holder != 0) {
+  std::string announced;
+  while (queue.serving != ticket || !queue.holder.empty()) {
     if (cancel.cancelled()) {
       // Give up our place: later tickets must not wait for us.
       queue.abandoned.insert(ticket);
@@ -23,7 +23,7 @@ std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, std::int64_t de
       changed_.notify_all();
       return nullptr;
     }
-    if (queue.holder != 0 && queue.holder != announced) {
+    if (!queue.holder.empty() && queue.holder != announced) {
       announced = queue.holder;
       lock.unlock();
       on_wait(announced);
@@ -32,7 +32,7 @@ std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, std::int64_t de
     // Wake periodically to notice cancellation, which has no notifier of its own.
     changed_.wait_for(lock, std::chrono::milliseconds(200));
   }
-  queue.holder = deploy_id;
+  queue.holder = holder;
   ++queue.serving;
   return std::make_unique<Lease>(*this, key);
 }
@@ -40,7 +40,7 @@ std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, std::int64_t de
 void EnvLocks::release(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto& queue = queues_[key];
-  queue.holder = 0;
+  queue.holder.clear();
   skip_abandoned(queue);
   changed_.notify_all();
 }
@@ -48,7 +48,7 @@ void EnvLocks::release(const std::string& key) {
 bool EnvLocks::is_held(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto it = queues_.find(key);
-  return it != queues_.end() && it->second.holder != 0;
+  return it != queues_.end() && !it->second.holder.empty();
 }
 
 }  // namespace porter::pipeline

@@ -16,6 +16,8 @@ namespace porter::pipeline {
 
 class EnvLocks;
 
+inline std::string lock_key(const std::string& app, const std::string& env) { return app + "/" + env; }
+
 // Holding a Lease means holding the lock; destroying it releases the lock.
 class Lease {
  public:
@@ -31,10 +33,12 @@ class Lease {
 
 class EnvLocks {
  public:
-  // Blocks until the lock is free or `cancel` fires (then nullptr).
-  // `on_wait(holder_deploy_id)` is called once if the caller has to wait.
-  std::unique_ptr<Lease> acquire(const std::string& key, std::int64_t deploy_id,
-                                 const std::function<void(std::int64_t)>& on_wait, const proc::CancelToken& cancel);
+  // Blocks until the lock is free or `cancel` fires (then nullptr). `holder`
+  // names the caller ("deploy #41"); `on_wait(holder)` is called with the
+  // current holder each time the caller finds a new one ahead of it.
+  std::unique_ptr<Lease> acquire(const std::string& key, const std::string& holder,
+                                 const std::function<void(const std::string&)>& on_wait,
+                                 const proc::CancelToken& cancel);
   bool is_held(const std::string& key);
 
  private:
@@ -42,7 +46,7 @@ class EnvLocks {
   void release(const std::string& key);
 
   struct Queue {
-    std::int64_t holder = 0;    // deploy id holding the lock, 0 when free
+    std::string holder;             // who holds the lock, empty when free
     std::uint64_t next_ticket = 0;  // FIFO: tickets are served in order
     std::uint64_t serving = 0;
     std::set<std::uint64_t> abandoned;  // tickets given up by cancelled waiters

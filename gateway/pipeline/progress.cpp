@@ -1,5 +1,6 @@
 #include "pipeline/progress.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace porter::pipeline {
@@ -25,6 +26,9 @@ std::string printable(const std::string& text) {
   return out;
 }
 
+// Shorter values ("1", "on") would mask ordinary words; they are not secrets.
+constexpr std::size_t kMinMaskedLength = 4;
+
 }  // namespace
 
 void Progress::log_to(const std::filesystem::path& file) {
@@ -32,11 +36,22 @@ void Progress::log_to(const std::filesystem::path& file) {
   log_ = std::make_unique<std::ofstream>(file, std::ios::app);
 }
 
+void Progress::mask(const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets)
+    if (secret.size() >= kMinMaskedLength) secrets_.push_back(secret);
+  // Longest first, so a secret containing another is masked whole.
+  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+}
+
 void Progress::line(const std::string& text) {
-  auto clean = printable(text) + "\n";
+  auto clean = printable(text);
+  for (const auto& secret : secrets_)
+    for (auto at = clean.find(secret); at != std::string::npos; at = clean.find(secret, at + 5))
+      clean.replace(at, secret.size(), "*****");
+  clean += "\n";
   if (log_) log_->write(clean.data(), static_cast<std::streamsize>(clean.size())).flush();
-  // The pusher went away: the job stops at its next cancellation point.
-  if (!hook_.send(hookrpc::FrameKind::output, clean)) cancel_->cancel();
+  // The user went away: the job stops at its next cancellation point.
+  if (!write_(clean)) cancel_->cancel();
 }
 
 std::string seconds_since(std::chrono::steady_clock::time_point start) {

@@ -1,38 +1,47 @@
 #pragma once
-// Everything a deploy says goes to the pusher (through the hook, as `remote:`
-// lines, as it happens) and to the deploy's log file.
+// Everything a deploy or release says goes to the user as it happens (through
+// the hook as `remote:` lines, or straight to an SSH command's output) and to
+// the deploy's log file. Config var values never appear: they are masked.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "hookrpc/connection.hpp"
 #include "proc/process.hpp"
 
 namespace porter::pipeline {
 
 class Progress {
  public:
-  Progress(hookrpc::Connection& hook, std::shared_ptr<proc::CancelToken> cancel)
-      : hook_(hook), cancel_(std::move(cancel)) {}
+  // `write` returns false once the user is gone; the job is then cancelled.
+  using Writer = std::function<bool(const std::string& text)>;
+  Progress(Writer write, std::shared_ptr<proc::CancelToken> cancel)
+      : write_(std::move(write)), cancel_(std::move(cancel)) {}
 
   // Also copy lines to this file from now on (the deploy log).
   void log_to(const std::filesystem::path& file);
   void stop_logging() { log_.reset(); }
+  // Replace these values with ***** wherever they appear.
+  void mask(const std::vector<std::string>& secrets);
 
   void stage(const std::string& text) { line("-----> " + text); }   // a step starts
   void detail(const std::string& text) { line("       " + text); }  // output inside a step
-  void verdict(const std::string& text) { line("=====> " + text); }  // how the push ended
+  void warning(const std::string& text) { line(" !     " + text); }
+  void verdict(const std::string& text) { line("=====> " + text); }  // how it ended
   void line(const std::string& text);
   proc::LineSink detail_sink() {
     return [this](const std::string& text) { detail(text); };
   }
+  const proc::CancelToken& cancel() const { return *cancel_; }
 
  private:
-  hookrpc::Connection& hook_;
+  Writer write_;
   std::shared_ptr<proc::CancelToken> cancel_;
   std::unique_ptr<std::ofstream> log_;
+  std::vector<std::string> secrets_;
 };
 
 // "12.3 s"

@@ -76,7 +76,8 @@ void handle_push(hookrpc::Connection& connection, Services& services) {
     send_verdict(connection, 1);
     return;
   }
-  Progress progress(connection, session->cancel);
+  Progress progress([&](const std::string& text) { return connection.send(hookrpc::FrameKind::output, text); },
+                    session->cancel);
   auto plan = plan_push(request->updates, services.config.branches_for(session->app));
   for (const auto& refusal : plan.refusals) progress.line("error: " + refusal);
   if (!plan.refusals.empty()) {
@@ -110,9 +111,9 @@ void handle_push(hookrpc::Connection& connection, Services& services) {
   std::vector<std::unique_ptr<Lease>> leases;
   for (const auto& job : jobs) {
     auto lease = services.locks.acquire(
-        session->app + "/" + job.planned.env, job.id,
-        [&](std::int64_t holder) {
-          progress.stage("waiting for deploy #" + std::to_string(holder) + " to " + job.planned.env + " to finish");
+        lock_key(session->app, job.planned.env), "deploy #" + std::to_string(job.id),
+        [&](const std::string& holder) {
+          progress.stage("waiting for " + holder + " to " + job.planned.env + " to finish");
         },
         *session->cancel);
     if (!lease) break;
@@ -129,7 +130,7 @@ void handle_push(hookrpc::Connection& connection, Services& services) {
     }
     progress.log_to(services.config.logs_dir() / (std::to_string(job.id) + ".log"));
     DeployTarget target{job.id, session->app, job.planned.env, job.planned.update, request->repo_dir,
-                        request->quarantine};
+                        request->quarantine, session->pusher};
     ok = run_deploy(target, *session->cancel, progress, services);
   }
   progress.stop_logging();

@@ -69,6 +69,10 @@ class LineSplitter {
   std::string partial_;
 };
 
+bp::filesystem::path stdin_path(const Command& command) {
+  return command.stdin_file.empty() ? "/dev/null" : command.stdin_file.string();
+}
+
 }  // namespace
 
 std::string find_program(const std::string& program) {
@@ -118,7 +122,7 @@ RunResult run(const Command& command, const LineSink& sink, const CancelToken& c
   auto env = child_environment(command.env);
   const auto dir = (command.dir.empty() ? std::filesystem::current_path() : command.dir).string();
   bp::process child(ctx, exe, command.args,
-                    bp::process_stdio{nullptr, write_end.fd, write_end.fd},
+                    bp::process_stdio{stdin_path(command), write_end.fd, write_end.fd},
                     bp::process_environment(env), bp::process_start_dir(bp::filesystem::path(dir)), new_process_group{});
   write_end.reset();  // the child holds the only write end now: EOF means it is done
   const int pgid = child.id();

@@ -19,6 +19,7 @@ struct Command {
   std::vector<std::string> args;
   std::map<std::string, std::string> env;  // added to (or replacing) the daemon's environment
   std::filesystem::path dir;      // working directory; empty = current
+  std::filesystem::path stdin_file = {};  // empty = /dev/null
 };
 
 // Set from another thread (a disconnecting client, a shutdown) to stop a job.

@@ -15,10 +15,14 @@ struct GitRequest {
   std::string app;
 };
 
-// `apps:create NAME`, `apps:list`: management commands over SSH.
+// Management commands over SSH, e.g. `config:set shop -e staging KEY=VALUE`.
+// Words may be quoted ('...' or "...") so values can hold spaces.
 struct AdminRequest {
-  std::string verb;
-  std::vector<std::string> args;
+  std::string verb;               // apps:list, apps:create, cache:purge, config, config:get,
+                                  // config:set, config:unset, releases, rollback
+  std::string app;                // empty for apps:list
+  std::string env;                // -e/--env; default production (cache:purge: all)
+  std::vector<std::string> args;  // the rest: keys, KEY=VALUE pairs, a version
 };
 
 struct ExecError {
@@ -30,6 +34,7 @@ using ExecRequest = std::variant<GitRequest, AdminRequest, ExecError>;
 ExecRequest parse_exec_command(const std::string& command);
 
 bool is_valid_app_name(const std::string& name);
+bool is_valid_config_key(const std::string& key);
 
 const char* git_service_program(GitService service);  // "receive-pack" / "upload-pack"
 

@@ -165,16 +165,32 @@ class Session {
   void serve_request() {
     if (shell_requested_)
       return finish(1, "porter: no shell here; this server accepts git push and git fetch\n", true);
-    spdlog::info("ssh exec session={} user={} command={:?}", id_, identity_->name, *command_);
     auto request = parse_exec_command(*command_);
-    if (auto* error = std::get_if<ExecError>(&request)) return finish(1, "porter: " + error->message + "\n", true);
-    if (auto* admin = std::get_if<AdminRequest>(&request)) {
-      auto reply = handler_.run_admin(*admin, *identity_);
-      return finish(reply.exit_code, reply.output, reply.exit_code != 0);
+    if (auto* error = std::get_if<ExecError>(&request)) {
+      spdlog::info("ssh exec refused session={} user={} reason={:?}", id_, identity_->name, error->message);
+      return finish(1, "porter: " + error->message + "\n", true);
     }
-    auto launch = handler_.prepare_git(std::get<GitRequest>(request), *identity_, git_protocol_);
+    if (auto* admin = std::get_if<AdminRequest>(&request)) {
+      // Never the whole command: config:set carries secret values.
+      spdlog::info("ssh command session={} user={} verb={} app={} env={}", id_, identity_->name, admin->verb,
+                   admin->app, admin->env);
+      CommandOutput output{[this](const std::string& text) { return write_out(text, false); },
+                           [this](const std::string& text) { write_out(text, true); }};
+      return finish(handler_.run_admin(*admin, *identity_, output), "", false);
+    }
+    const auto& git = std::get<GitRequest>(request);
+    spdlog::info("ssh exec session={} user={} service={} app={}", id_, identity_->name,
+                 git_service_program(git.service), git.app);
+    auto launch = handler_.prepare_git(git, *identity_, git_protocol_);
     if (auto* error = std::get_if<ExecError>(&launch)) return finish(1, "porter: " + error->message + "\n", true);
     bridge_git(std::get<GitLaunch>(launch));
+  }
+
+  bool write_out(const std::string& text, bool to_stderr) {
+    const auto size = static_cast<uint32_t>(text.size());
+    int rc = to_stderr ? ssh_channel_write_stderr(channel_, text.data(), size)
+                       : ssh_channel_write(channel_, text.data(), size);
+    return rc != SSH_ERROR && connected();
   }
 
   // Sends output, exit status, EOF and close, then lets the client close.

@@ -2,6 +2,7 @@
 // What the SSH layer asks of the rest of the gateway. The daemon implements it.
 #include <libssh/libssh.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -18,9 +19,11 @@ struct GitLaunch {
   std::string session_token;
 };
 
-struct CommandReply {
-  int exit_code = 0;
-  std::string output;  // to stdout on success, stderr on failure
+// Where a management command writes, as it runs. `out` returns false once the
+// client is gone.
+struct CommandOutput {
+  std::function<bool(const std::string&)> out;
+  std::function<void(const std::string&)> err;
 };
 
 class SessionHandler {
@@ -31,7 +34,8 @@ class SessionHandler {
                                                          const std::string& git_protocol) = 0;
   // The git process has exited or the client vanished.
   virtual void git_finished(const std::string& session_token) = 0;
-  virtual CommandReply run_admin(const AdminRequest& request, const Identity& who) = 0;
+  // Returns the exit status.
+  virtual int run_admin(const AdminRequest& request, const Identity& who, const CommandOutput& output) = 0;
 };
 
 }  // namespace porter::ssh

@@ -26,6 +26,24 @@ CREATE INDEX deploys_by_env ON deploys(app, env, status);
 ALTER TABLE deploys ADD COLUMN image_digest TEXT;
 ALTER TABLE deploys ADD COLUMN image_size INTEGER;
 )sql",
+    R"sql(
+CREATE TABLE config_vars(
+  app TEXT NOT NULL, env TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(app, env, key));
+CREATE TABLE releases(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app TEXT NOT NULL, env TEXT NOT NULL, version INTEGER NOT NULL, deploy_id INTEGER NOT NULL,
+  commit_sha TEXT NOT NULL, image TEXT NOT NULL, plan TEXT NOT NULL, description TEXT NOT NULL,
+  pusher TEXT NOT NULL, status TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+  UNIQUE(app, env, version));
+CREATE TABLE release_config(
+  release_id INTEGER NOT NULL REFERENCES releases(id), key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(release_id, key));
+CREATE TABLE replicas(
+  release_id INTEGER NOT NULL REFERENCES releases(id), service TEXT NOT NULL, idx INTEGER NOT NULL,
+  pod TEXT NOT NULL, port INTEGER NOT NULL);
+)sql",
 };
 
 // One prepared statement, finalized on scope exit.
@@ -62,6 +80,33 @@ class Statement {
 };
 
 }  // namespace
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() was reached.
+class Store::Transaction {
+ public:
+  explicit Transaction(Store& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    store_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  Store& store_;
+  bool done_ = false;
+};
+
+const char* to_string(ReleaseStatus status) {
+  switch (status) {
+    case ReleaseStatus::pending: return "pending";
+    case ReleaseStatus::live: return "live";
+    case ReleaseStatus::failed: return "failed";
+    case ReleaseStatus::superseded: return "superseded";
+  }
+  return "unknown";
+}
 
 const char* to_string(DeployStatus status) {
   switch (status) {
@@ -165,42 +210,22 @@ void Store::finish(std::int64_t id, DeployStatus status, const std::string& erro
       .step();
 }
 
-void Store::mark_live(std::int64_t id, const LiveRelease& release) {
+void Store::mark_deploy_live(std::int64_t id, const std::string& url) {
   std::lock_guard lock(mutex_);
-  exec("BEGIN IMMEDIATE");
-  try {
-    Statement(db_,
-              "UPDATE deploys SET status='superseded' WHERE status='live' AND id<>? AND"
-              " (app, env) = (SELECT app, env FROM deploys WHERE id=?)")
-        .bind(1, id)
-        .bind(2, id)
-        .step();
-    Statement(db_,
-              "UPDATE deploys SET status='live', image=?, container=?, port=?, url=?,"
-              " finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now'),"
-              " duration_ms=CAST((julianday('now')-julianday(started_at))*86400000 AS INTEGER) WHERE id=?")
-        .bind(1, release.image)
-        .bind(2, release.container)
-        .bind(3, static_cast<std::int64_t>(release.port))
-        .bind(4, release.url)
-        .bind(5, id)
-        .step();
-    exec("COMMIT");
-  } catch (...) {
-    exec("ROLLBACK");
-    throw;
-  }
-}
-
-std::optional<LiveRelease> Store::live_release(const std::string& app, const std::string& env) {
-  std::lock_guard lock(mutex_);
-  Statement query(db_,
-                  "SELECT id, image, container, url, new_sha, port FROM deploys"
-                  " WHERE app=? AND env=? AND status='live' ORDER BY id DESC LIMIT 1");
-  query.bind(1, app).bind(2, env);
-  if (!query.step()) return std::nullopt;
-  return LiveRelease{query.integer(0), query.text(1), query.text(2), query.text(3), query.text(4),
-                     static_cast<int>(query.integer(5))};
+  Transaction transaction(*this);
+  Statement(db_,
+            "UPDATE deploys SET status='superseded' WHERE status='live' AND id<>? AND"
+            " (app, env) = (SELECT app, env FROM deploys WHERE id=?)")
+      .bind(1, id)
+      .bind(2, id)
+      .step();
+  Statement(db_,
+            "UPDATE deploys SET status='live', url=?, finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now'),"
+            " duration_ms=CAST((julianday('now')-julianday(started_at))*86400000 AS INTEGER) WHERE id=?")
+      .bind(1, url)
+      .bind(2, id)
+      .step();
+  transaction.commit();
 }
 
 std::optional<Deploy> Store::deploy(std::int64_t id) {
@@ -216,6 +241,143 @@ int Store::mark_unfinished_interrupted() {
   std::lock_guard lock(mutex_);
   Statement(db_, "UPDATE deploys SET status='interrupted' WHERE status IN ('queued','running')").step();
   return sqlite3_changes(db_);
+}
+
+}  // namespace porter::state
+
+namespace porter::state {
+
+ConfigVars Store::config_vars(const std::string& app, const std::string& env) {
+  std::lock_guard lock(mutex_);
+  Statement query(db_, "SELECT key, value FROM config_vars WHERE app=? AND env=?");
+  query.bind(1, app).bind(2, env);
+  ConfigVars vars;
+  while (query.step()) vars[query.text(0)] = query.text(1);
+  return vars;
+}
+
+void Store::set_config_vars(const std::string& app, const std::string& env, const ConfigVars& vars) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  for (const auto& [key, value] : vars)
+    Statement(db_, "INSERT OR REPLACE INTO config_vars(app, env, key, value) VALUES(?,?,?,?)")
+        .bind(1, app).bind(2, env).bind(3, key).bind(4, value).step();
+  transaction.commit();
+}
+
+void Store::unset_config_vars(const std::string& app, const std::string& env, const std::vector<std::string>& keys) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  for (const auto& key : keys)
+    Statement(db_, "DELETE FROM config_vars WHERE app=? AND env=? AND key=?").bind(1, app).bind(2, env).bind(3, key).step();
+  transaction.commit();
+}
+
+ReleaseRecord Store::create_release(const NewRelease& release) {
+  std::int64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    Transaction transaction(*this);
+    Statement next(db_, "SELECT IFNULL(MAX(version), 0) + 1 FROM releases WHERE app=? AND env=?");
+    next.bind(1, release.app).bind(2, release.env).step();
+    const auto version = next.integer(0);
+    Statement(db_,
+              "INSERT INTO releases(app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status)"
+              " VALUES(?,?,?,?,?,?,?,?,?,'pending')")
+        .bind(1, release.app).bind(2, release.env).bind(3, version).bind(4, release.deploy_id)
+        .bind(5, release.commit_sha).bind(6, release.image).bind(7, release.plan_yaml).bind(8, release.description)
+        .bind(9, release.pusher).step();
+    id = sqlite3_last_insert_rowid(db_);
+    for (const auto& [key, value] : release.config)
+      Statement(db_, "INSERT INTO release_config(release_id, key, value) VALUES(?,?,?)")
+          .bind(1, id).bind(2, key).bind(3, value).step();
+    transaction.commit();
+  }
+  return *find_release("id=?", {std::to_string(id)});
+}
+
+void Store::set_release_status(std::int64_t release_id, ReleaseStatus status) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "UPDATE releases SET status=? WHERE id=?").bind(1, to_string(status)).bind(2, release_id).step();
+}
+
+void Store::mark_release_live(std::int64_t release_id, const std::vector<ReplicaRecord>& replicas) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  Statement(db_,
+            "UPDATE releases SET status='superseded' WHERE status='live' AND id<>? AND"
+            " (app, env) = (SELECT app, env FROM releases WHERE id=?)")
+      .bind(1, release_id).bind(2, release_id).step();
+  Statement(db_, "DELETE FROM replicas WHERE release_id NOT IN (SELECT id FROM releases WHERE status='live')").step();
+  Statement(db_, "UPDATE releases SET status='live' WHERE id=?").bind(1, release_id).step();
+  for (const auto& replica : replicas)
+    Statement(db_, "INSERT INTO replicas(release_id, service, idx, pod, port) VALUES(?,?,?,?,?)")
+        .bind(1, release_id).bind(2, replica.service).bind(3, static_cast<std::int64_t>(replica.index))
+        .bind(4, replica.pod).bind(5, static_cast<std::int64_t>(replica.port)).step();
+  transaction.commit();
+}
+
+std::optional<ReleaseRecord> Store::find_release(const std::string& where, const std::vector<std::string>& values) {
+  std::optional<ReleaseRecord> found;
+  {
+    std::lock_guard lock(mutex_);
+    const auto sql = "SELECT id, app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status,"
+                     " created_at FROM releases WHERE " + where + " ORDER BY version DESC LIMIT 1";
+    Statement query(db_, sql.c_str());
+    for (std::size_t i = 0; i < values.size(); ++i) query.bind(static_cast<int>(i + 1), values[i]);
+    if (!query.step()) return std::nullopt;
+    found = ReleaseRecord{query.integer(0), query.text(1), query.text(2), static_cast<int>(query.integer(3)),
+                          query.integer(4), query.text(5), query.text(6), query.text(7), query.text(8),
+                          query.text(9), query.text(10), query.text(11), {}, {}};
+  }
+  load_details(*found);
+  return found;
+}
+
+void Store::load_details(ReleaseRecord& release) {
+  std::lock_guard lock(mutex_);
+  Statement config(db_, "SELECT key, value FROM release_config WHERE release_id=?");
+  config.bind(1, release.id);
+  while (config.step()) release.config[config.text(0)] = config.text(1);
+  Statement replicas(db_, "SELECT service, idx, pod, port FROM replicas WHERE release_id=? ORDER BY service, idx");
+  replicas.bind(1, release.id);
+  while (replicas.step())
+    release.replicas.push_back({replicas.text(0), static_cast<int>(replicas.integer(1)), replicas.text(2),
+                                static_cast<int>(replicas.integer(3))});
+}
+
+std::optional<ReleaseRecord> Store::live_release(const std::string& app, const std::string& env) {
+  return find_release("app=? AND env=? AND status='live'", {app, env});
+}
+
+std::optional<ReleaseRecord> Store::release_version(const std::string& app, const std::string& env, int version) {
+  return find_release("app=? AND env=? AND version=?", {app, env, std::to_string(version)});
+}
+
+std::vector<ReleaseRecord> Store::releases(const std::string& app, const std::string& env) {
+  std::vector<int> versions;
+  {
+    std::lock_guard lock(mutex_);
+    Statement query(db_, "SELECT version FROM releases WHERE app=? AND env=? ORDER BY version DESC");
+    query.bind(1, app).bind(2, env);
+    while (query.step()) versions.push_back(static_cast<int>(query.integer(0)));
+  }
+  std::vector<ReleaseRecord> found;
+  for (int version : versions) found.push_back(*release_version(app, env, version));
+  return found;
+}
+
+std::vector<ReleaseRecord> Store::live_releases() {
+  std::vector<std::pair<std::string, std::string>> envs;
+  {
+    std::lock_guard lock(mutex_);
+    Statement query(db_, "SELECT app, env FROM releases WHERE status='live'");
+    while (query.step()) envs.emplace_back(query.text(0), query.text(1));
+  }
+  std::vector<ReleaseRecord> found;
+  for (const auto& [app, env] : envs)
+    if (auto release = live_release(app, env)) found.push_back(*release);
+  return found;
 }
 
 }  // namespace porter::state

@@ -24,15 +24,16 @@ services:
   const auto& config = std::get<AppConfig>(parsed);
   EXPECT_EQ(config.build.dockerfile, "docker/web.Dockerfile");
   EXPECT_EQ(config.build.context, "docker");
-  EXPECT_EQ(config.web.healthcheck.path, "/healthz");
-  EXPECT_EQ(config.web.healthcheck.timeout, std::chrono::seconds(20));
+  EXPECT_EQ(config.services.at("web").healthcheck.path, "/healthz");
+  EXPECT_EQ(config.services.at("web").healthcheck.timeout, std::chrono::seconds(20));
 }
 
 TEST(AppConfig, EmptyMeansDefaults) {
   auto parsed = parse_app_config("");
   ASSERT_TRUE(std::holds_alternative<AppConfig>(parsed));
   EXPECT_EQ(std::get<AppConfig>(parsed).build.method, "auto");
-  EXPECT_EQ(std::get<AppConfig>(parsed).web.healthcheck.path, "/");
+  EXPECT_TRUE(std::get<AppConfig>(parsed).services.empty());
+  EXPECT_FALSE(std::get<AppConfig>(parsed).predeploy);
 }
 
 TEST(AppConfig, MalformedYamlNamesTheLine) {
@@ -48,7 +49,43 @@ TEST(AppConfig, UnknownKeysAreErrorsWithLineAndField) {
   EXPECT_NE(parse_error("servics: {}").find("'servics'"), std::string::npos);
 }
 
+TEST(AppConfig, ReadsServicesAndPredeploy) {
+  auto parsed = parse_app_config(R"(
+services:
+  web:
+    run: ./server
+    replicas: 3
+    healthcheck: {path: /up, timeout: 2, attempts: 10}
+    timeouts: {connect: 3, send: 30, read: 120}
+  worker:
+    run: ./work
+    replicas: 2
+predeploy:
+  run: bin/migrate
+  timeout: 90
+build:
+  config_vars: [NPM_TOKEN]
+)");
+  ASSERT_TRUE(std::holds_alternative<AppConfig>(parsed)) << std::get<AppConfigError>(parsed).message;
+  const auto& config = std::get<AppConfig>(parsed);
+  const auto& web = config.services.at("web");
+  EXPECT_EQ(web.run, "./server");
+  EXPECT_EQ(web.replicas, 3);
+  EXPECT_EQ(web.healthcheck.attempts, 10);
+  EXPECT_EQ(web.timeouts.read, std::chrono::seconds(120));
+  EXPECT_EQ(config.services.at("worker").replicas, 2);
+  ASSERT_TRUE(config.predeploy);
+  EXPECT_EQ(config.predeploy->run, "bin/migrate");
+  EXPECT_EQ(config.predeploy->timeout, std::chrono::seconds(90));
+  EXPECT_EQ(config.build.config_vars, std::vector<std::string>{"NPM_TOKEN"});
+}
+
 TEST(AppConfig, RejectsBadValues) {
+  EXPECT_NE(parse_error("services: {worker: {healthcheck: {path: /}}}").find("unknown key 'healthcheck'"),
+            std::string::npos);
+  EXPECT_NE(parse_error("services: {Web: {}}").find("service name"), std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {replicas: 500}}").find("replicas"), std::string::npos);
+  EXPECT_NE(parse_error("predeploy: {timeout: 5}").find("predeploy.run"), std::string::npos);
   EXPECT_NE(parse_error("build: {method: magic}").find("build.method"), std::string::npos);
   EXPECT_NE(parse_error("build: {dockerfile: ../../etc/passwd}").find("relative path"), std::string::npos);
   EXPECT_NE(parse_error("build: {context: /}").find("relative path"), std::string::npos);

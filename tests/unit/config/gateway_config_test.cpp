@@ -35,7 +35,8 @@ branches: {main: production, qa: qa}
 apps:
   shop:
     branches: {trunk: production}
-timeouts: {auth: 5, idle: 60, build: 120, health: 9}
+timeouts: {auth: 5, idle: 60, build: 120}
+proxy: {listen: 127.0.0.1:8181, domain: apps.test}
 )");
   EXPECT_EQ(config.listen_host, "0.0.0.0");
   EXPECT_EQ(config.listen_port, 2200);
@@ -46,7 +47,8 @@ timeouts: {auth: 5, idle: 60, build: 120, health: 9}
   EXPECT_EQ(config.branches_for("shop").environment_for("refs/heads/trunk"), "production");
   EXPECT_EQ(config.branches_for("shop").environment_for("refs/heads/main"), std::nullopt);
   EXPECT_EQ(config.timeouts.auth, std::chrono::seconds(5));
-  EXPECT_EQ(config.timeouts.health, std::chrono::seconds(9));
+  EXPECT_EQ(config.proxy_port, 8181);
+  EXPECT_EQ(config.proxy_domain, "apps.test");
 }
 
 TEST(GatewayConfig, ErrorsNameLineAndKey) {

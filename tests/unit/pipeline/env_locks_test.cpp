@@ -8,20 +8,20 @@ namespace porter::pipeline {
 namespace {
 
 using namespace std::chrono_literals;
-const auto no_wait = [](std::int64_t) {};
+const auto no_wait = [](const std::string&) {};
 
 TEST(EnvLocks, SecondDeployWaitsAndIsToldForWhom) {
   EnvLocks locks;
   proc::CancelToken cancel;
-  auto first = locks.acquire("shop/production", 41, no_wait, cancel);
+  auto first = locks.acquire("shop/production", "deploy #41", no_wait, cancel);
   ASSERT_TRUE(first);
-  std::promise<std::int64_t> waited_for;
+  std::promise<std::string> waited_for;
   auto second = std::async(std::launch::async, [&] {
-    return locks.acquire("shop/production", 42, [&](std::int64_t holder) { waited_for.set_value(holder); }, cancel);
+    return locks.acquire("shop/production", "deploy #42", [&](const std::string& holder) { waited_for.set_value(holder); }, cancel);
   });
   auto told = waited_for.get_future();
   ASSERT_EQ(told.wait_for(5s), std::future_status::ready);
-  EXPECT_EQ(told.get(), 41);
+  EXPECT_EQ(told.get(), "deploy #41");
   EXPECT_EQ(second.wait_for(300ms), std::future_status::timeout);  // still held by #41
   first.reset();
   ASSERT_EQ(second.wait_for(5s), std::future_status::ready);
@@ -31,21 +31,21 @@ TEST(EnvLocks, SecondDeployWaitsAndIsToldForWhom) {
 TEST(EnvLocks, OtherEnvironmentsDoNotWait) {
   EnvLocks locks;
   proc::CancelToken cancel;
-  auto production = locks.acquire("shop/production", 1, no_wait, cancel);
-  auto staging = locks.acquire("shop/staging", 2, no_wait, cancel);
+  auto production = locks.acquire("shop/production", "deploy #1", no_wait, cancel);
+  auto staging = locks.acquire("shop/staging", "deploy #2", no_wait, cancel);
   EXPECT_TRUE(production && staging);
 }
 
 TEST(EnvLocks, CancelledWaiterGivesUpItsPlace) {
   EnvLocks locks;
   proc::CancelToken keep, give_up;
-  auto holder = locks.acquire("a/p", 1, no_wait, keep);
+  auto holder = locks.acquire("a/p", "deploy #1", no_wait, keep);
   std::promise<void> queued;
   auto quitter = std::async(std::launch::async, [&] {
-    return locks.acquire("a/p", 2, [&](std::int64_t) { queued.set_value(); }, give_up);
+    return locks.acquire("a/p", "deploy #2", [&](const std::string&) { queued.set_value(); }, give_up);
   });
   ASSERT_EQ(queued.get_future().wait_for(5s), std::future_status::ready);  // #2 is in line before #3
-  auto third = std::async(std::launch::async, [&] { return locks.acquire("a/p", 3, no_wait, keep); });
+  auto third = std::async(std::launch::async, [&] { return locks.acquire("a/p", "deploy #3", no_wait, keep); });
   give_up.cancel();
   ASSERT_EQ(quitter.wait_for(5s), std::future_status::ready);
   EXPECT_FALSE(quitter.get());

@@ -45,15 +45,42 @@ TEST(ExecCommand, RefusesOverlongNames) {
   expect_refused(std::string(2000, 'a'));
 }
 
+AdminRequest expect_admin(const std::string& command) {
+  auto request = parse_exec_command(command);
+  EXPECT_TRUE(std::holds_alternative<AdminRequest>(request))
+      << command << ": " << (std::holds_alternative<ExecError>(request) ? std::get<ExecError>(request).message : "");
+  return std::holds_alternative<AdminRequest>(request) ? std::get<AdminRequest>(request) : AdminRequest{};
+}
+
 TEST(ExecCommand, ParsesAdminCommands) {
-  auto request = parse_exec_command("apps:create shop");
-  ASSERT_TRUE(std::holds_alternative<AdminRequest>(request));
-  EXPECT_EQ(std::get<AdminRequest>(request).verb, "apps:create");
-  EXPECT_EQ(std::get<AdminRequest>(request).args, std::vector<std::string>{"shop"});
-  EXPECT_TRUE(std::holds_alternative<AdminRequest>(parse_exec_command("apps:list")));
+  auto create = expect_admin("apps:create shop");
+  EXPECT_EQ(create.verb, "apps:create");
+  EXPECT_EQ(create.app, "shop");
+  EXPECT_EQ(expect_admin("apps:list").verb, "apps:list");
+  auto config = expect_admin("config shop");
+  EXPECT_EQ(config.env, "production");
+  auto rollback = expect_admin("rollback shop -e staging v12");
+  EXPECT_EQ(rollback.env, "staging");
+  EXPECT_EQ(rollback.args, std::vector<std::string>{"v12"});
+  EXPECT_EQ(expect_admin("cache:purge shop").env, "");
   expect_refused("apps:create ../x");
   expect_refused("apps:create");
   expect_refused("apps:list extra");
+  expect_refused("rollback shop twelve");
+  expect_refused("config shop -e Prod");
+  expect_refused("releases");
+}
+
+TEST(ExecCommand, ConfigSetKeepsQuotedValuesWhole) {
+  auto request = expect_admin(R"(config:set shop -e staging A=1 "GREETING=hello world" 'Q=it''s' D="a\"b")");
+  EXPECT_EQ(request.args, (std::vector<std::string>{"A=1", "GREETING=hello world", "Q=its", "D=a\"b"}));
+  auto url = expect_admin("config:set shop DATABASE_URL=postgres://u:p@127.0.0.1:5432/db?sslmode=disable");
+  EXPECT_EQ(url.args.at(0), "DATABASE_URL=postgres://u:p@127.0.0.1:5432/db?sslmode=disable");
+  expect_refused("config:set shop NOVALUE");
+  expect_refused("config:set shop 1BAD=x");
+  expect_refused("config:set shop 'A=unbalanced");
+  expect_refused("config:get shop A B");
+  expect_refused("config:unset shop -e");
 }
 
 }  // namespace

@@ -1,0 +1,132 @@
+#include "cluster/manifests.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+namespace porter::cluster {
+namespace {
+
+void emit_labels(YAML::Emitter& out, const release::ReleasePlan& plan, const std::string& part) {
+  out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "app.kubernetes.io/name" << YAML::Value << object_name(plan, part);
+  out << YAML::Key << "porter.app" << YAML::Value << plan.app;
+  out << YAML::Key << "porter.env" << YAML::Value << plan.env;
+  out << YAML::Key << "porter.service" << YAML::Value << part;
+  out << YAML::Key << "porter.release" << YAML::Value << ("v" + std::to_string(plan.version));
+  out << YAML::EndMap;
+}
+
+void emit_env(YAML::Emitter& out, const release::ReleasePlan& plan, std::optional<int> port) {
+  out << YAML::Key << "env" << YAML::Value << YAML::BeginSeq;
+  auto variable = [&](const std::string& name, const std::string& value) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << name << YAML::Key << "value" << YAML::Value
+        << YAML::DoubleQuoted << value << YAML::EndMap;
+  };
+  for (const auto& [name, value] : plan.config)
+    if (name != "PORT") variable(name, value);
+  if (port) variable("PORT", std::to_string(*port));
+  out << YAML::EndSeq;
+}
+
+// Kubernetes `command` replaces the entrypoint: the whole argv goes there.
+// On the host network a pod declares no ports: the process just binds $PORT.
+void emit_container(YAML::Emitter& out, const release::ReleasePlan& plan, const std::string& name,
+                    const std::vector<std::string>& argv, std::optional<int> port, bool declare_port,
+                    std::optional<int> host_port, const config::HealthCheck* probe) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << name;
+  out << YAML::Key << "image" << YAML::Value << plan.image;
+  out << YAML::Key << "imagePullPolicy" << YAML::Value << "IfNotPresent";
+  if (!argv.empty()) out << YAML::Key << "command" << YAML::Value << YAML::Flow << argv;
+  emit_env(out, plan, port);
+  if (port && declare_port) {
+    out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+    out << YAML::Key << "containerPort" << YAML::Value << *port;
+    if (host_port) {
+      out << YAML::Key << "hostPort" << YAML::Value << *host_port;
+      out << YAML::Key << "hostIP" << YAML::Value << "127.0.0.1";
+    }
+    out << YAML::EndMap << YAML::EndSeq;
+  }
+  if (probe && port) {
+    out << YAML::Key << "readinessProbe" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "httpGet" << YAML::Value << YAML::BeginMap << YAML::Key << "path" << YAML::Value
+        << probe->path << YAML::Key << "port" << YAML::Value << *port << YAML::EndMap;
+    out << YAML::Key << "timeoutSeconds" << YAML::Value << probe->timeout.count();
+    out << YAML::Key << "periodSeconds" << YAML::Value << 1;
+    out << YAML::Key << "failureThreshold" << YAML::Value << probe->attempts;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string object_name(const release::ReleasePlan& plan, const std::string& part) {
+  return plan.app + "-" + plan.env + "-" + part;
+}
+
+std::string render_deployment(const release::ReleasePlan& plan, const release::Service& service,
+                              const Placement& placement) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "apps/v1";
+  out << YAML::Key << "kind" << YAML::Value << "Deployment";
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << placement.name;
+  emit_labels(out, plan, service.name);
+  out << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "replicas" << YAML::Value << placement.replicas;
+  out << YAML::Key << "selector" << YAML::Value << YAML::BeginMap << YAML::Key << "matchLabels" << YAML::Value
+      << YAML::BeginMap << YAML::Key << "app.kubernetes.io/name" << YAML::Value << object_name(plan, service.name)
+      << YAML::EndMap << YAML::EndMap;
+  out << YAML::Key << "template" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
+  emit_labels(out, plan, service.name);
+  out << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  if (placement.host_network) out << YAML::Key << "hostNetwork" << YAML::Value << true;
+  out << YAML::Key << "restartPolicy" << YAML::Value << "Always";
+  out << YAML::Key << "terminationGracePeriodSeconds" << YAML::Value << 5;
+  out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
+  emit_container(out, plan, service.name, service.argv, placement.port, !placement.host_network,
+                 placement.host_port, service.is_web() ? &service.healthcheck : nullptr);
+  out << YAML::EndSeq;
+  out << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string render_predeploy_job(const release::ReleasePlan& plan) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "batch/v1";
+  out << YAML::Key << "kind" << YAML::Value << "Job";
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << object_name(plan, "predeploy-v" + std::to_string(plan.version));
+  emit_labels(out, plan, "predeploy");
+  out << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "backoffLimit" << YAML::Value << 0;
+  out << YAML::Key << "activeDeadlineSeconds" << YAML::Value << plan.predeploy_timeout.count();
+  out << YAML::Key << "template" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "restartPolicy" << YAML::Value << "Never";
+  out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
+  emit_container(out, plan, "predeploy", plan.predeploy, std::nullopt, false, std::nullopt, nullptr);
+  out << YAML::EndSeq;
+  out << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string render_cluster_manifests(const release::ReleasePlan& plan) {
+  std::string manifests;
+  if (!plan.predeploy.empty()) manifests += "---\n" + render_predeploy_job(plan);
+  for (const auto& service : plan.services) {
+    Placement placement{object_name(plan, service.name), service.replicas, false, std::nullopt, std::nullopt};
+    if (service.is_web()) placement.port = service.port.value_or(kDefaultContainerPort);
+    manifests += "---\n" + render_deployment(plan, service, placement);
+  }
+  return manifests;
+}
+
+}  // namespace porter::cluster

@@ -1,0 +1,118 @@
+#include "release/release_plan.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+namespace porter::release {
+namespace {
+
+std::vector<std::string> with_shell(const std::vector<std::string>& shell, const std::string& command) {
+  auto argv = shell;
+  argv.push_back(command);
+  return argv;
+}
+
+}  // namespace
+
+const Service* ReleasePlan::web() const {
+  for (const auto& service : services)
+    if (service.is_web()) return &service;
+  return nullptr;
+}
+
+std::variant<ReleasePlan, std::string> plan_release(const config::AppConfig& app_config,
+                                                    const builders::ProcessTypes& processes,
+                                                    const std::vector<std::string>& shell, bool image_has_command) {
+  ReleasePlan plan;
+  // The Procfile's `release:` is Heroku's release phase; porter.yaml's predeploy wins.
+  if (app_config.predeploy) {
+    plan.predeploy = with_shell(shell, app_config.predeploy->run);
+    plan.predeploy_timeout = app_config.predeploy->timeout;
+  } else if (auto release = processes.find("release"); release != processes.end()) {
+    plan.predeploy = with_shell(shell, release->second);
+  }
+
+  std::set<std::string> names{"web"};  // a bare Dockerfile is a web service
+  for (const auto& [name, command] : processes)
+    if (name != "release") names.insert(name);
+  for (const auto& [name, settings] : app_config.services) names.insert(name);
+
+  for (const auto& name : names) {
+    auto settings_it = app_config.services.find(name);
+    const auto settings = settings_it == app_config.services.end() ? config::ServiceSettings{} : settings_it->second;
+    auto process = processes.find(name);
+    Service service{name, {}, settings.replicas, settings.port, settings.healthcheck, settings.timeouts};
+    if (settings.run)
+      service.argv = with_shell(shell, *settings.run);
+    else if (process != processes.end())
+      service.argv = with_shell(shell, process->second);
+    else if (name != "web" || !image_has_command)
+      return "service '" + name + "' has no command: add it to the Procfile or set services." + name + ".run";
+    if (!config::is_valid_service_name(name)) return "process type '" + name + "' must match [a-z][a-z0-9-]{0,30}";
+    plan.services.push_back(service);
+  }
+  return plan;
+}
+
+std::string to_yaml(const ReleasePlan& plan) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "image" << YAML::Value << plan.image;
+  out << YAML::Key << "predeploy" << YAML::Value << YAML::Flow << plan.predeploy;
+  out << YAML::Key << "predeploy_timeout" << YAML::Value << plan.predeploy_timeout.count();
+  out << YAML::Key << "services" << YAML::Value << YAML::BeginSeq;
+  for (const auto& service : plan.services) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << service.name;
+    out << YAML::Key << "argv" << YAML::Value << YAML::Flow << service.argv;
+    out << YAML::Key << "replicas" << YAML::Value << service.replicas;
+    if (service.port) out << YAML::Key << "port" << YAML::Value << *service.port;
+    out << YAML::Key << "health_path" << YAML::Value << service.healthcheck.path;
+    out << YAML::Key << "health_timeout" << YAML::Value << service.healthcheck.timeout.count();
+    out << YAML::Key << "health_attempts" << YAML::Value << service.healthcheck.attempts;
+    out << YAML::Key << "proxy_timeouts" << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << service.timeouts.connect.count() << service.timeouts.send.count() << service.timeouts.read.count()
+        << YAML::EndSeq;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  return out.c_str();
+}
+
+std::optional<ReleasePlan> from_yaml(const std::string& text) {
+  try {
+    auto root = YAML::Load(text);
+    ReleasePlan plan;
+    plan.image = root["image"].as<std::string>();
+    plan.predeploy = root["predeploy"].as<std::vector<std::string>>();
+    plan.predeploy_timeout = std::chrono::seconds(root["predeploy_timeout"].as<long>());
+    for (const auto& node : root["services"]) {
+      Service service;
+      service.name = node["name"].as<std::string>();
+      service.argv = node["argv"].as<std::vector<std::string>>();
+      service.replicas = node["replicas"].as<int>();
+      if (node["port"]) service.port = node["port"].as<int>();
+      service.healthcheck.path = node["health_path"].as<std::string>();
+      service.healthcheck.timeout = std::chrono::seconds(node["health_timeout"].as<long>());
+      service.healthcheck.attempts = node["health_attempts"].as<int>();
+      auto timeouts = node["proxy_timeouts"].as<std::vector<long>>();
+      if (timeouts.size() != 3) return std::nullopt;
+      service.timeouts = {std::chrono::seconds(timeouts[0]), std::chrono::seconds(timeouts[1]),
+                          std::chrono::seconds(timeouts[2])};
+      plan.services.push_back(service);
+    }
+    return plan;
+  } catch (const YAML::Exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string describe_services(const ReleasePlan& plan) {
+  std::string text;
+  for (const auto& service : plan.services)
+    text += (text.empty() ? "" : ", ") + service.name + " x" + std::to_string(service.replicas);
+  return text;
+}
+
+}  // namespace porter::release
