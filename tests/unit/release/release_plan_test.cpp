@@ -1,0 +1,81 @@
+#include "release/release_plan.hpp"
+
+#include <gtest/gtest.h>
+
+namespace porter::release {
+namespace {
+
+const std::vector<std::string> kLauncher = {"/usr/local/bin/porter-launch"};
+const std::vector<std::string> kShell = {"/bin/sh", "-c"};
+
+ReleasePlan plan_ok(const config::AppConfig& config, const builders::ProcessTypes& processes,
+                    const std::vector<std::string>& shell, bool image_has_command) {
+  auto planned = plan_release(config, processes, shell, image_has_command);
+  if (auto* error = std::get_if<std::string>(&planned)) ADD_FAILURE() << *error;
+  return std::holds_alternative<ReleasePlan>(planned) ? std::get<ReleasePlan>(planned) : ReleasePlan{};
+}
+
+TEST(ReleasePlan, BareDockerfileIsOneWebReplicaRunningTheImageCommand) {
+  auto plan = plan_ok({}, {}, kShell, true);
+  ASSERT_EQ(plan.services.size(), 1u);
+  EXPECT_EQ(plan.services[0].name, "web");
+  EXPECT_TRUE(plan.services[0].argv.empty());
+  EXPECT_EQ(plan.services[0].replicas, 1);
+  EXPECT_TRUE(plan.predeploy.empty());
+}
+
+TEST(ReleasePlan, ProcfileGivesServicesAndReleasePhase) {
+  auto plan = plan_ok({}, {{"web", "npm start"}, {"worker", "node w.js"}, {"release", "bin/migrate"}}, kLauncher, false);
+  ASSERT_EQ(plan.services.size(), 2u);
+  EXPECT_EQ(plan.web()->argv, (std::vector<std::string>{"/usr/local/bin/porter-launch", "npm start"}));
+  EXPECT_EQ(plan.predeploy, (std::vector<std::string>{"/usr/local/bin/porter-launch", "bin/migrate"}));
+}
+
+TEST(ReleasePlan, PorterYamlOverridesCommandsReplicasAndPredeploy) {
+  config::AppConfig config;
+  config.services["web"].replicas = 3;
+  config.services["worker"].run = "./work";
+  config.services["worker"].replicas = 2;
+  config.predeploy = config::Predeploy{"bin/migrate --all", std::chrono::seconds(30)};
+  auto plan = plan_ok(config, {{"web", "./serve"}, {"release", "ignored"}}, kShell, true);
+  EXPECT_EQ(describe_services(plan), "web x3, worker x2");
+  EXPECT_EQ(plan.services[1].argv, (std::vector<std::string>{"/bin/sh", "-c", "./work"}));
+  EXPECT_EQ(plan.predeploy.back(), "bin/migrate --all");
+  EXPECT_EQ(plan.predeploy_timeout, std::chrono::seconds(30));
+}
+
+TEST(ReleasePlan, ServiceWithoutCommandIsAnError) {
+  config::AppConfig config;
+  config.services["worker"].replicas = 1;
+  EXPECT_TRUE(std::holds_alternative<std::string>(plan_release(config, {{"web", "x"}}, kLauncher, false)));
+  EXPECT_TRUE(std::holds_alternative<std::string>(plan_release({}, {}, kLauncher, false)));  // no web command
+}
+
+TEST(ReleasePlan, YamlRoundTripKeepsEverythingButConfig) {
+  config::AppConfig config;
+  config.services["web"].replicas = 2;
+  config.services["web"].port = 8000;
+  config.services["web"].healthcheck = {"/up", std::chrono::seconds(3), 7};
+  config.services["web"].timeouts = {std::chrono::seconds(1), std::chrono::seconds(2), std::chrono::seconds(3)};
+  auto plan = plan_ok(config, {{"web", "serve --bind 'x y'"}, {"release", "migrate"}}, kShell, true);
+  plan.image = "127.0.0.1:5000/shop@sha256:abc";
+  plan.config = {{"SECRET", "hunter2"}};
+  const auto text = to_yaml(plan);
+  EXPECT_EQ(text.find("hunter2"), std::string::npos);
+  auto back = from_yaml(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->image, plan.image);
+  EXPECT_EQ(back->predeploy, plan.predeploy);
+  ASSERT_EQ(back->services.size(), 1u);
+  const auto& web = back->services[0];
+  EXPECT_EQ(web.argv, plan.services[0].argv);
+  EXPECT_EQ(web.replicas, 2);
+  EXPECT_EQ(web.port, 8000);
+  EXPECT_EQ(web.healthcheck.path, "/up");
+  EXPECT_EQ(web.healthcheck.attempts, 7);
+  EXPECT_EQ(web.timeouts.read, std::chrono::seconds(3));
+  EXPECT_FALSE(from_yaml("services: [{name: web}]"));
+}
+
+}  // namespace
+}  // namespace porter::release
