@@ -8,6 +8,7 @@
 #include "porter/buildpack_runner.hpp"
 #include "procfile.hpp"
 #include "util/json.hpp"
+#include "util/file.hpp"
 
 namespace porter::builders {
 namespace {
@@ -24,13 +25,6 @@ constexpr const char* kLauncher = "/usr/local/bin/porter-launch";
 struct StepFailure {
   std::string message;
 };
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // One build: a buildah working container from the stack image, removed
 // however the build ends.
@@ -201,13 +195,13 @@ class BuildpackBuild {
     for (const auto& buildpack : buildpacks) {
       const auto file = out_dir() / "release" / (buildpack.dir_name + ".yml");
       if (!fs::exists(file)) continue;
-      auto parsed = parse_release_yaml(read_file(file));
+      auto parsed = parse_release_yaml(util::read_file(file));
       if (auto* error = std::get_if<ParseError>(&parsed)) throw StepFailure{buildpack.source.name + ": " + error->message};
       for (const auto& [type, command] : std::get<ProcessTypes>(parsed)) processes[type] = command;
     }
     const auto procfile = request_.source_dir / "Procfile";
     if (fs::exists(procfile)) {
-      auto parsed = parse_procfile(read_file(procfile));
+      auto parsed = parse_procfile(util::read_file(procfile));
       if (auto* error = std::get_if<ParseError>(&parsed)) throw StepFailure{error->message};
       for (const auto& [type, command] : std::get<ProcessTypes>(parsed)) processes[type] = command;
     }

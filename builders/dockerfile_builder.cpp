@@ -1,4 +1,5 @@
 #include "dockerfile_builder.hpp"
+#include "util/file.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -14,10 +15,7 @@ BuildResult DockerfileBuilder::build(const BuildRequest& request, const proc::Li
   BuildResult result;
   const auto procfile = request.source_dir / "Procfile";
   if (std::filesystem::exists(procfile)) {
-    std::ifstream in(procfile);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = parse_procfile(text.str());
+    auto parsed = parse_procfile(util::read_file(procfile));
     if (auto* error = std::get_if<ParseError>(&parsed)) {
       result.failure = error->message;
       return result;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "util/file.hpp"
 
 namespace porter::config {
 namespace {
@@ -138,11 +139,8 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
 std::variant<GatewayConfig, ConfigError> load_gateway_config(const Overrides& overrides) {
   GatewayConfig config;
   if (overrides.config_file) {
-    std::ifstream in(*overrides.config_file);
-    if (!in) return ConfigError{overrides.config_file->string() + ": cannot read"};
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = parse_gateway_config(text.str());
+    if (!std::ifstream(*overrides.config_file)) return ConfigError{overrides.config_file->string() + ": cannot read"};
+    auto parsed = parse_gateway_config(util::read_file(*overrides.config_file));
     if (auto* error = std::get_if<ConfigError>(&parsed))
       return ConfigError{overrides.config_file->string() + ": " + error->message};
     config = std::get<GatewayConfig>(parsed);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "porter/pre_receive_shim.hpp"
+#include "util/file.hpp"
 
 namespace porter::git {
 namespace {
@@ -28,10 +29,7 @@ std::string last_error(const std::string& what) {
 std::optional<std::string> write_hook(const std::filesystem::path& repo_dir) {
   const auto hook = repo_dir / "hooks" / "pre-receive";
   std::filesystem::create_directories(hook.parent_path());
-  std::ifstream existing(hook);
-  std::stringstream current;
-  current << existing.rdbuf();
-  if (current.str() == hooks::pre_receive_shim) return std::nullopt;
+  if (util::read_file(hook) == hooks::pre_receive_shim) return std::nullopt;
   const auto temp = hook.string() + ".tmp";
   {
     std::ofstream out(temp, std::ios::trunc);

@@ -9,6 +9,7 @@
 #include "registry/registry.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/release_runner.hpp"
+#include "util/file.hpp"
 
 namespace porter::pipeline {
 namespace {
@@ -106,10 +107,7 @@ class DeployRun {
   config::AppConfig read_app_config(const std::filesystem::path& dir) {
     const auto file = dir / "porter.yaml";
     if (!std::filesystem::exists(file)) return {};
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = config::parse_app_config(text.str());
+    auto parsed = config::parse_app_config(util::read_file(file));
     if (auto* error = std::get_if<config::AppConfigError>(&parsed)) throw StageFailure{error->message};
     progress_.stage("Read porter.yaml");
     return std::get<config::AppConfig>(parsed);
