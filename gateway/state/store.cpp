@@ -1,5 +1,7 @@
 #include "state/store.hpp"
 
+#include <sys/stat.h>
+
 #include <array>
 #include <stdexcept>
 
@@ -127,6 +129,8 @@ Store::Store(const std::filesystem::path& db_path) {
   sqlite3_busy_timeout(db_, 5000);
   exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;");
   migrate();
+  // Config vars live here: owner-only, WAL and shared-memory files included.
+  for (const auto* suffix : {"", "-wal", "-shm"}) ::chmod((db_path.string() + suffix).c_str(), 0600);
 }
 
 Store::~Store() { sqlite3_close(db_); }
