@@ -74,6 +74,7 @@ class Gateway final : public ssh::SessionHandler {
   std::variant<ssh::GitLaunch, ssh::ExecError> prepare_git(const ssh::GitRequest& request, const ssh::Identity& who,
                                                            const std::string& git_protocol) override {
     const bool push = request.service == ssh::GitService::receive_pack;
+    if (!who.may_use_app(request.app)) return ssh::ExecError{"access denied: your key may not use app '" + request.app + "'"};
     if (!repos_.exists(request.app) && (!push || config_.require_app_create))
       return ssh::ExecError{"no app named '" + request.app + "'" +
                             (push ? "; create it first: ssh <gateway> apps:create " + request.app : "")};
@@ -83,7 +84,7 @@ class Gateway final : public ssh::SessionHandler {
     ssh::GitLaunch launch{{.program = "git", .args = {}, .env = {}, .dir = config_.repos_dir()}, ""};
     if (!git_protocol.empty()) launch.command.env["GIT_PROTOCOL"] = git_protocol;
     if (push) {
-      launch.session_token = sessions_.open(request.app, who.name);
+      launch.session_token = sessions_.open(request.app, who.name, who.environments);
       launch.command.args = {"-c", "receive.advertisePushOptions=true"};
       launch.command.env["PORTER_BIN"] = own_executable();
       launch.command.env["PORTER_CONTROL_SOCKET"] = config_.control_socket().string();

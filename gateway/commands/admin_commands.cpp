@@ -89,7 +89,10 @@ class Rerelease {
 }  // namespace
 
 int AdminCommands::run(const ssh::AdminRequest& request, const ssh::Identity& who, const ssh::CommandOutput& output) {
-  if (request.verb == "apps:list") return apps_list(output);
+  if (request.verb == "apps:list") return apps_list(who, output);
+  if (!who.may_use_app(request.app)) return fail(output, "access denied: your key may not use app '" + request.app + "'");
+  if (!request.env.empty() && !who.may_use_environment(request.env))
+    return fail(output, "access denied: your key may not use " + request.env);
   if (request.verb == "apps:create") return apps_create(request, output);
   if (!repos_.exists(request.app)) return fail(output, "no app named '" + request.app + "'");
   if (request.verb == "cache:purge") return cache_purge(request, output);
@@ -101,8 +104,9 @@ int AdminCommands::run(const ssh::AdminRequest& request, const ssh::Identity& wh
   return fail(output, "unknown command " + request.verb);
 }
 
-int AdminCommands::apps_list(const ssh::CommandOutput& output) {
-  for (const auto& app : services_.store.list_apps()) output.out(app + "\n");
+int AdminCommands::apps_list(const ssh::Identity& who, const ssh::CommandOutput& output) {
+  for (const auto& app : services_.store.list_apps())
+    if (who.may_use_app(app)) output.out(app + "\n");
   return 0;
 }
 

@@ -20,7 +20,7 @@ class AdminCommands {
   int run(const ssh::AdminRequest& request, const ssh::Identity& who, const ssh::CommandOutput& output);
 
  private:
-  int apps_list(const ssh::CommandOutput& output);
+  int apps_list(const ssh::Identity& who, const ssh::CommandOutput& output);
   int apps_create(const ssh::AdminRequest& request, const ssh::CommandOutput& output);
   int cache_purge(const ssh::AdminRequest& request, const ssh::CommandOutput& output);
   int config_show(const ssh::AdminRequest& request, const ssh::CommandOutput& output);

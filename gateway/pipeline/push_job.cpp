@@ -78,7 +78,7 @@ void handle_push(hookrpc::Connection& connection, Services& services) {
   }
   Progress progress([&](const std::string& text) { return connection.send(hookrpc::FrameKind::output, text); },
                     session->cancel);
-  auto plan = plan_push(request->updates, services.config.branches_for(session->app));
+  auto plan = plan_push(request->updates, services.config.branches_for(session->app), session->environments);
   for (const auto& refusal : plan.refusals) progress.line("error: " + refusal);
   if (!plan.refusals.empty()) {
     send_verdict(connection, 1);

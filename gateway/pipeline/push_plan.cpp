@@ -26,12 +26,16 @@ std::optional<RefUpdate> parse_ref_update(const std::string& line) {
   return RefUpdate{match[1], match[2], match[3]};
 }
 
-PushPlan plan_push(const std::vector<RefUpdate>& updates, const config::BranchMap& branches) {
+PushPlan plan_push(const std::vector<RefUpdate>& updates, const config::BranchMap& branches,
+                   const std::optional<std::set<std::string>>& allowed_environments) {
   PushPlan plan;
   for (const auto& update : updates) {
     auto env = branches.environment_for(update.ref);
     if (!env) {
       plan.stored_only.push_back(update);
+    } else if (allowed_environments && !allowed_environments->contains(*env)) {
+      plan.refusals.push_back("access denied: your key may not deploy to " + *env + " (branch '" +
+                              update.short_name() + "')");
     } else if (update.is_delete()) {
       plan.refusals.push_back("refused to delete branch '" + update.short_name() + "': it deploys to " + *env +
                               " (change the branch map on the server first)");

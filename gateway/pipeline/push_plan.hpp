@@ -2,6 +2,7 @@
 // Decides what a push means before anything runs: which refs deploy where,
 // which are only stored, and which are refused.
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct PushPlan {
   std::vector<std::string> refusals;   // one line each; any refusal rejects the whole push
 };
 
-PushPlan plan_push(const std::vector<RefUpdate>& updates, const config::BranchMap& branches);
+// `allowed_environments`: where the pusher's key may deploy (nullopt = anywhere).
+PushPlan plan_push(const std::vector<RefUpdate>& updates, const config::BranchMap& branches,
+                   const std::optional<std::set<std::string>>& allowed_environments = std::nullopt);
 
 }  // namespace porter::pipeline

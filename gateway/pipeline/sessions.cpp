@@ -15,10 +15,11 @@ std::string random_token() {
 
 }  // namespace
 
-std::string SessionRegistry::open(const std::string& app, const std::string& pusher) {
+std::string SessionRegistry::open(const std::string& app, const std::string& pusher,
+                                  std::optional<std::set<std::string>> environments) {
   std::lock_guard lock(mutex_);
   auto token = random_token();
-  sessions_[token] = Entry{SessionInfo{app, pusher, std::make_shared<proc::CancelToken>()}, {}};
+  sessions_[token] = Entry{SessionInfo{app, pusher, std::move(environments), std::make_shared<proc::CancelToken>()}, {}};
   return token;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,13 +19,15 @@ namespace porter::pipeline {
 struct SessionInfo {
   std::string app;
   std::string pusher;  // key comment or fingerprint, for records
+  std::optional<std::set<std::string>> environments;  // the key may deploy only to these; nullopt = all
   std::shared_ptr<proc::CancelToken> cancel;
 };
 
 class SessionRegistry {
  public:
   // Returns the token handed to receive-pack (and by it, to the hook).
-  std::string open(const std::string& app, const std::string& pusher);
+  std::string open(const std::string& app, const std::string& pusher,
+                   std::optional<std::set<std::string>> environments);
   std::optional<SessionInfo> find(const std::string& token);
   // Keeps `leases` until close(token); drops them at once if already closed.
   void hand_over(const std::string& token, std::vector<std::unique_ptr<Lease>> leases);

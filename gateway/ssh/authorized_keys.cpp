@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <vector>
 
@@ -13,8 +14,13 @@ struct KeyDeleter {
 };
 using KeyPtr = std::unique_ptr<std::remove_pointer_t<ssh_key>, KeyDeleter>;
 
-// Finds the "type base64 comment" part of a line, skipping leading options.
-std::optional<std::pair<KeyPtr, std::string>> parse_line(const std::string& line) {
+struct Entry {
+  KeyPtr key;
+  std::string options, comment;
+};
+
+// Splits "[options] type base64 [comment]".
+std::optional<Entry> parse_line(const std::string& line) {
   std::istringstream words(line);
   std::vector<std::string> tokens;
   for (std::string token; words >> token;) tokens.push_back(token);
@@ -23,14 +29,31 @@ std::optional<std::pair<KeyPtr, std::string>> parse_line(const std::string& line
     if (type == SSH_KEYTYPE_UNKNOWN) continue;
     ssh_key raw = nullptr;
     if (ssh_pki_import_pubkey_base64(tokens[i + 1].c_str(), type, &raw) != SSH_OK) return std::nullopt;
-    std::string comment;
-    for (std::size_t j = i + 2; j < tokens.size(); ++j) comment += (comment.empty() ? "" : " ") + tokens[j];
-    return std::make_pair(KeyPtr(raw), comment);
+    Entry entry{KeyPtr(raw), {}, {}};
+    for (std::size_t j = 0; j < i; ++j) entry.options += (j ? " " : "") + tokens[j];
+    for (std::size_t j = i + 2; j < tokens.size(); ++j) entry.comment += (entry.comment.empty() ? "" : " ") + tokens[j];
+    return entry;
   }
   return std::nullopt;
 }
 
+std::set<std::string> split_list(const std::string& text) {
+  std::set<std::string> items;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) items.insert(item);
+  return items;
+}
+
 }  // namespace
+
+void parse_access_options(const std::string& options, Identity& identity) {
+  static const std::regex option(R"re((?:^|,)(apps|environments)="([^"]*)")re");
+  for (std::sregex_iterator it(options.begin(), options.end(), option), end; it != end; ++it) {
+    auto items = split_list((*it)[2]);
+    ((*it)[1] == "apps" ? identity.apps : identity.environments) = items;
+  }
+}
 
 std::string fingerprint(ssh_key key) {
   unsigned char* hash = nullptr;
@@ -48,8 +71,10 @@ std::optional<Identity> find_authorized(const std::filesystem::path& file, ssh_k
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
     auto entry = parse_line(line);
-    if (!entry || ssh_key_cmp(entry->first.get(), key, SSH_KEY_CMP_PUBLIC) != 0) continue;
-    return Identity{entry->second.empty() ? fingerprint(key) : entry->second};
+    if (!entry || ssh_key_cmp(entry->key.get(), key, SSH_KEY_CMP_PUBLIC) != 0) continue;
+    Identity identity{entry->comment.empty() ? fingerprint(key) : entry->comment, std::nullopt, std::nullopt};
+    parse_access_options(entry->options, identity);
+    return identity;
   }
   return std::nullopt;
 }

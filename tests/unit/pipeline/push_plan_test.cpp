@@ -39,6 +39,17 @@ TEST(PushPlan, RefusesDeletingADeployedBranch) {
   EXPECT_TRUE(plan_push({{kA, kZero, "refs/heads/feature"}}, config::BranchMap::defaults()).refusals.empty());
 }
 
+TEST(PushPlan, RefusesEnvironmentsTheKeyMayNotDeployTo) {
+  std::set<std::string> staging_only{"staging"};
+  auto plan = plan_push({{kA, kB, "refs/heads/main"}, {kA, kB, "refs/heads/staging"}}, config::BranchMap::defaults(),
+                        staging_only);
+  ASSERT_EQ(plan.refusals.size(), 1u);
+  EXPECT_NE(plan.refusals[0].find("may not deploy to production"), std::string::npos);
+  EXPECT_TRUE(plan_push({{kA, kB, "refs/heads/staging"}, {kA, kB, "refs/heads/feature"}}, config::BranchMap::defaults(),
+                        staging_only)
+                  .refusals.empty());
+}
+
 TEST(PushPlan, RefusesTwoBranchesForOneEnvironment) {
   config::BranchMap map;
   map.set("main", "production");
