@@ -5,6 +5,19 @@
 #include <sstream>
 
 namespace porter::builders {
+namespace {
+
+// buildah 1.28 fails a --layers build when another process removes an image
+// at that moment ("layer not known", containers/buildah#5674, fixed upstream
+// later). The build itself is fine: one retry is enough.
+bool lost_a_layer(const proc::RunResult& run) {
+  if (run.ok() || run.cancelled || run.timed_out) return false;
+  for (const auto& line : run.last_lines)
+    if (line.find("layer not known") != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
 
 bool DockerfileBuilder::detect(const BuildRequest& request) const {
   return std::filesystem::is_regular_file(request.source_dir / request.app_config.build.dockerfile);
@@ -32,8 +45,12 @@ BuildResult DockerfileBuilder::build(const BuildRequest& request, const proc::Li
   for (const auto& [name, value] : settings.args) args.insert(args.end(), {"--build-arg", name + "=" + value});
   for (const auto& [name, value] : request.build_env) args.insert(args.end(), {"--build-arg", name + "=" + value});
   args.push_back((request.source_dir / settings.context).string());
-  auto run = proc::run({.program = "buildah", .args = args, .env = {}, .dir = request.source_dir}, output, cancel,
-                       request.timeout);
+  const proc::Command command{.program = "buildah", .args = args, .env = {}, .dir = request.source_dir};
+  auto run = proc::run(command, output, cancel, request.timeout);
+  if (lost_a_layer(run)) {
+    output("-----> buildah lost a cached layer to a concurrent image removal; building again");
+    run = proc::run(command, output, cancel, request.timeout);
+  }
   result.ok = run.ok();
   result.last_lines = run.last_lines;
   if (!run.error.empty())

@@ -110,11 +110,16 @@ StartResult PodmanDriver::start(const release::ReleasePlan& plan, const proc::Li
 
 void PodmanDriver::stop(const std::vector<Replica>& replicas) {
   if (replicas.empty()) return;
-  // Traffic has already moved away (the proxy drained), so a short grace will do.
-  std::vector<std::string> args = {"pod", "rm", "--force", "--ignore", "--time", "2"};
-  for (const auto& replica : replicas) args.push_back(replica.pod);
+  // Traffic has already moved away (the proxy drained), so a short grace will
+  // do. `pod stop` then `pod rm` is far faster than `pod rm --force --time`.
+  std::vector<std::string> pods;
+  for (const auto& replica : replicas) pods.push_back(replica.pod);
   proc::CancelToken never;
-  podman(args, quiet, never);
+  for (std::vector<std::string> args : {std::vector<std::string>{"pod", "stop", "--ignore", "--time", "2"},
+                                        std::vector<std::string>{"pod", "rm", "--force", "--ignore"}}) {
+    args.insert(args.end(), pods.begin(), pods.end());
+    podman(args, quiet, never);
+  }
 }
 
 bool PodmanDriver::is_running(const Replica& replica) {

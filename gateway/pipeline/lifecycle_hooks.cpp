@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <fstream>
+#include <cstdlib>
 
 #include "util/json.hpp"
 
@@ -17,11 +17,16 @@ std::optional<std::string> LifecycleHooks::run(const std::string& stage,
   if (::access(hook.c_str(), X_OK) != 0) return std::nullopt;
   auto payload = event;
   payload["stage"] = stage;
-  const auto input = std::filesystem::temp_directory_path() /
-                     ("porter-hook-" + stage + "-" + std::to_string(::getpid()) + "-" + event.at("deploy") + ".json");
-  std::ofstream(input, std::ios::trunc) << util::json_object(payload) << "\n";
-  auto result = proc::run({.program = hook.string(), .args = {}, .env = {}, .dir = dir_, .stdin_file = input},
-                          output, cancel, kHookTimeout);
+  // A private file of its own per run: several hooks may run at once.
+  std::string input = (std::filesystem::temp_directory_path() / "porter-hook-XXXXXX").string();
+  const int fd = ::mkstemp(input.data());
+  if (fd < 0) return stage.starts_with("pre-") ? std::optional<std::string>(stage + " hook: no temp file") : std::nullopt;
+  const auto json = util::json_object(payload) + "\n";
+  const bool written = ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size());
+  ::close(fd);
+  auto result = written ? proc::run({.program = hook.string(), .args = {}, .env = {}, .dir = dir_, .stdin_file = input},
+                                    output, cancel, kHookTimeout)
+                        : proc::RunResult{.error = "cannot write the hook's input"};
   std::filesystem::remove(input);
   if (result.ok() || !stage.starts_with("pre-")) return std::nullopt;
   const auto reason = result.last_lines.empty() ? "exit " + std::to_string(result.exit_code) : result.last_lines.back();

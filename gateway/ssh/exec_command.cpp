@@ -105,7 +105,8 @@ std::optional<std::string> check_args(const std::string& verb, const std::vector
     if (verb == "config:set") {
       auto equals = arg.find('=');
       if (equals == std::string::npos || !is_valid_config_key(arg.substr(0, equals)))
-        return "expected KEY=VALUE with KEY like DATABASE_URL, got '" + arg.substr(0, arg.find('=')) + "...'";
+        // Never echo the word: a mistyped pair may hold the secret itself.
+        return "expected KEY=VALUE with a KEY of letters, digits and _ (like DATABASE_URL)";
     } else if ((verb == "config:get" || verb == "config:unset") && !is_valid_config_key(arg)) {
       return "invalid config key '" + arg + "' (letters, digits and _, not starting with a digit)";
     } else if (verb == "rollback" && !std::regex_match(arg, std::regex("v?[0-9]{1,9}"))) {
