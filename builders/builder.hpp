@@ -15,7 +15,6 @@
 namespace porter::builders {
 
 struct BuildRequest {
-  std::string build_id;                  // unique per build (the deploy id)
   std::filesystem::path source_dir;      // the checked-out commit
   const config::AppConfig& app_config;
   std::string image;                     // name:tag to produce

@@ -33,8 +33,12 @@ class BuildpackBuild {
   BuildpackBuild(const BuildRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel)
       : request_(request), output_(output), cancel_(cancel), deadline_(Clock::now() + request.timeout) {}
 
+  // Cleanup runs whatever happened, even after a cancel or a timeout.
   ~BuildpackBuild() {
-    if (!container_.empty()) buildah({"rm", container_}, quiet_);
+    if (container_.empty()) return;
+    proc::CancelToken never;
+    proc::run({.program = "buildah", .args = {"rm", container_}, .env = {}, .dir = {}}, quiet_, never,
+              std::chrono::seconds(60));
   }
 
   BuildResult run() {
@@ -76,7 +80,9 @@ class BuildpackBuild {
       throw StepFailure{"build timed out after " + std::to_string(request_.timeout.count()) + " s (" + step + ")"};
     if (run.cancelled) throw StepFailure{"build cancelled"};
     if (!run.error.empty()) throw StepFailure{step + ": " + run.error};
-    if (run.exit_code != 0) throw StepFailure{step + " failed (exit " + std::to_string(run.exit_code) + ")"};
+    if (run.exit_code != 0)
+      throw StepFailure{step + " failed" + (run.last_lines.empty() ? " (exit " + std::to_string(run.exit_code) + ")"
+                                                                   : ": " + run.last_lines.back())};
   }
 
   std::vector<Prepared> resolve_buildpacks() {
@@ -129,13 +135,20 @@ class BuildpackBuild {
     fs::copy(from, target, fs::copy_options::recursive);
   }
 
+  // buildah names the container (unique across gateways sharing the store).
   void create_container() {
     std::string name;
-    auto run = buildah({"from", "--pull=never", "--name", "porter-build-" + request_.build_id, kStackImage},
-                       [&](const std::string& line) { name = line; });
-    if (run.exit_code != 0 && !cancel_.cancelled())
-      throw StepFailure{"the stack image " + std::string(kStackImage) +
-                        " is missing; make it with scripts/make-stack-image"};
+    auto run = buildah({"from", "--pull=never", kStackImage}, [&](const std::string& line) { name = line; });
+    if (run.exit_code != 0 && !cancel_.cancelled()) {
+      proc::CancelToken never;
+      auto inspect = proc::run({.program = "buildah", .args = {"inspect", "--type", "image", kStackImage}, .env = {},
+                                .dir = {}},
+                               quiet_, never, std::chrono::seconds(30));
+      if (!inspect.ok())
+        throw StepFailure{"the stack image " + std::string(kStackImage) +
+                          " is missing; make it with scripts/make-stack-image"};
+      throw StepFailure{"creating the build container failed: " + name};  // buildah's last line
+    }
     check(run, "creating the build container");
     container_ = name;
     check(buildah({"copy", "--quiet", container_, request_.source_dir.string(), "/app"}, quiet_),

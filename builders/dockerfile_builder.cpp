@@ -39,7 +39,9 @@ BuildResult DockerfileBuilder::build(const BuildRequest& request, const proc::Li
   result.image_has_command = true;
 
   const auto& settings = request.app_config.build;
-  std::vector<std::string> args = {"bud", "--isolation", "chroot", "--layers", "--pull=never", "--tag", request.image,
+  // --force-rm: a failed or killed build must not leave its working container.
+  std::vector<std::string> args = {"bud", "--isolation", "chroot", "--layers", "--force-rm", "--pull=never",
+                                   "--tag", request.image,
                                    "--file", (request.source_dir / settings.dockerfile).string()};
   // Values come from porter.yaml, then from the environment's exposed config vars.
   for (const auto& [name, value] : settings.args) args.insert(args.end(), {"--build-arg", name + "=" + value});
@@ -60,7 +62,9 @@ BuildResult DockerfileBuilder::build(const BuildRequest& request, const proc::Li
   else if (run.cancelled)
     result.failure = "build cancelled";
   else if (run.exit_code != 0)
-    result.failure = "build failed (buildah exit " + std::to_string(run.exit_code) + ")";
+    // buildah's last line names the failing step: Error: building at STEP "RUN ...": exit status 1
+    result.failure = run.last_lines.empty() ? "build failed (buildah exit " + std::to_string(run.exit_code) + ")"
+                                            : "build failed: " + run.last_lines.back();
   return result;
 }
 

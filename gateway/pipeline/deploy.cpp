@@ -119,7 +119,7 @@ class DeployRun {
     image_ = "localhost/porter/" + target_.app + ":" + tag;
     const auto cache_dir = services_.config.cache_dir() / target_.app / target_.env;
     std::filesystem::create_directories(cache_dir);
-    builders::BuildRequest request{std::to_string(target_.id), dir / "src", app_config, image_,
+    builders::BuildRequest request{dir / "src", app_config, image_,
                                    services_.config.timeouts.build, cache_dir, dir / "work",
                                    services_.config.buildpacks_dir, build_env(app_config)};
     std::string error;
