@@ -123,7 +123,7 @@ RunResult run(const Command& command, const LineSink& sink, const CancelToken& c
   const auto dir = (command.dir.empty() ? std::filesystem::current_path() : command.dir).string();
   bp::process child(ctx, exe, command.args,
                     bp::process_stdio{stdin_path(command), write_end.fd, write_end.fd},
-                    bp::process_environment(env), bp::process_start_dir(bp::filesystem::path(dir)), new_process_group{});
+                    bp::process_environment(env), bp::process_start_dir(bp::filesystem::path(dir)), isolated_child{});
   write_end.reset();  // the child holds the only write end now: EOF means it is done
   const int pgid = child.id();
 

@@ -1,16 +1,32 @@
 #pragma once
-// Boost.Process v2 initializer that puts the child in a new process group.
+// Boost.Process v2 initializer for every child the gateway starts:
+// - a new process group, so a timeout or a cancel kills the whole tree;
+// - no inherited descriptors but stdio. Boost 1.81's own close_all() skips
+//   the gap between the stdio and its exec-error pipe (it compares each
+//   whitelist entry with itself), so a child started while another thread's
+//   pipes are open kept them, and that session never saw EOF.
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/process/v2/posix/default_launcher.hpp>
+#include <climits>
+#include <vector>
 
 namespace porter::proc {
 
-struct new_process_group {
+struct isolated_child {
   template <typename Launcher>
-  boost::process::v2::error_code on_exec_setup(Launcher&, const boost::process::v2::filesystem::path&,
+  boost::process::v2::error_code on_exec_setup(Launcher& launcher, const boost::process::v2::filesystem::path&,
                                                const char* const*) {
     if (::setpgid(0, 0) == -1) return boost::process::v2::detail::get_last_error();
+    std::vector<int> keep = launcher.fd_whitelist;  // stdio and the launcher's exec-error pipe
+    std::sort(keep.begin(), keep.end());
+    int next = 0;
+    for (int fd : keep) {
+      if (fd > next) ::close_range(static_cast<unsigned>(next), static_cast<unsigned>(fd - 1), 0);
+      next = std::max(next, fd + 1);
+    }
+    ::close_range(static_cast<unsigned>(next), UINT_MAX, 0);
     return {};
   }
 };

@@ -221,7 +221,7 @@ class Session {
     auto exe = proc::find_program(launch.command.program);
     bp::process child(ctx, exe, launch.command.args, bp::process_stdio{child_in, child_out, child_err},
                       bp::process_environment(proc::child_environment(launch.command.env)),
-                      bp::process_start_dir(bp::filesystem::path(launch.command.dir.string())), proc::new_process_group{});
+                      bp::process_start_dir(bp::filesystem::path(launch.command.dir.string())), proc::isolated_child{});
     const int pgid = child.id();
     stdin_fd_ = child_in.native_handle();
     ChildOutput out{child_out.native_handle(), false}, err{child_err.native_handle(), true};
