@@ -29,14 +29,7 @@ deploy_v1() {
   local base=$1; shift
   start_gateway "$@"
   new_app app "$base"
-  make_app_repo "$app" perl-web
-  set_greeting "$REPO" "v1-$$"
-  v1=$(head_sha "$REPO")
-  push "$REPO" porter main
-  expect_push_ok
-  url=$(expect_live "$PUSH_OUT" production)
-  assert_http "$url" "v1-$$"
-  id1=$(deploy_id "$PUSH_OUT")
+  deploy_v1 perl-web
 }
 
 # replace_tree [FIXTURE]: empties the repo's tree, then copies in FIXTURE's

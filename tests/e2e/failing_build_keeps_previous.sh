@@ -6,14 +6,7 @@
 
 start_gateway
 new_app app fail
-make_app_repo "$app" perl-web
-set_greeting "$REPO" "v1-$$"
-v1=$(head_sha "$REPO")
-push "$REPO" porter main
-expect_push_ok
-url=$(expect_live "$PUSH_OUT" production)
-assert_http "$url" "v1-$$"
-id1=$(deploy_id "$PUSH_OUT")
+deploy_v1 perl-web
 v1_containers=$(app_containers "$app")
 [[ -n $v1_containers ]] || fail "no running container labelled porter.app=$app after v1 went live"
 

@@ -368,21 +368,35 @@ remote_ref() {
 # ------------------------------------------------------------------- pushes
 
 # push DIR [git push args...]: runs `git push` (default `porter main`) in DIR
-# with a 180 s limit; sets PUSH_OUT (file with stdout+stderr) and PUSH_RC.
+# with a limit of PUSH_LIMIT seconds (default 180); sets PUSH_OUT (file with
+# stdout+stderr) and PUSH_RC.
 push() {
-  local dir=$1; shift
+  local dir=$1 secs=${PUSH_LIMIT:-180}; shift
   (($#)) || set -- porter main
   PUSH_SEQ=$((PUSH_SEQ + 1))
   PUSH_OUT="$TMP/push-$PUSH_SEQ.out"
-  log "git push $* (in ${dir#"$TMP"/})"
-  if timeout -k 5 180 git -C "$dir" push "$@" >"$PUSH_OUT" 2>&1; then
+  log "git push $* (in ${dir#"$TMP"/}, limit $secs s)"
+  if timeout -k 5 "$secs" git -C "$dir" push "$@" >"$PUSH_OUT" 2>&1; then
     PUSH_RC=0
   else
     PUSH_RC=$?
   fi
   sed 's/^/    | /' "$PUSH_OUT"
   log "git push exited $PUSH_RC"
-  ((PUSH_RC != 124)) || fail "git push $* did not finish within 180 s"
+  ((PUSH_RC != 124)) || fail "git push $* did not finish within $secs s"
+}
+
+# deploy_v1 FIXTURE: app $app (see new_app) from FIXTURE with greeting
+# v1-$$, pushed live to production. Sets REPO, v1 (sha), url, id1 (deploy id).
+deploy_v1() {
+  make_app_repo "$app" "$1"
+  set_greeting "$REPO" "v1-$$"
+  v1=$(head_sha "$REPO")
+  push "$REPO" porter main
+  expect_push_ok
+  url=$(expect_live "$PUSH_OUT" production)
+  assert_http "$url" "v1-$$"
+  id1=$(deploy_id "$PUSH_OUT")
 }
 
 expect_push_ok() {

@@ -55,27 +55,9 @@ ms_to_s() { printf '%d.%d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 timed_push() {
   local t0
   t0=$(now_ms)
-  if [[ -n ${PUSH_LIMIT:-} ]]; then push_limit "$PUSH_LIMIT" "$@"; else push "$@"; fi
+  push "$@"
   PUSH_MS=$(($(now_ms) - t0))
   log "push took $(ms_to_s "$PUSH_MS") s"
-}
-
-# push_limit SECS DIR [git push args...]: like push, with another time limit
-# (lib.sh's push allows 180 s).
-push_limit() {
-  local secs=$1 dir=$2; shift 2
-  (($#)) || set -- porter main
-  PUSH_SEQ=$((PUSH_SEQ + 1))
-  PUSH_OUT="$TMP/push-$PUSH_SEQ.out"
-  log "git push $* (in ${dir#"$TMP"/}, limit ${secs} s)"
-  if timeout -k 5 "$secs" git -C "$dir" push "$@" >"$PUSH_OUT" 2>&1; then
-    PUSH_RC=0
-  else
-    PUSH_RC=$?
-  fi
-  sed 's/^/    | /' "$PUSH_OUT"
-  log "git push exited $PUSH_RC"
-  ((PUSH_RC != 124)) || fail "git push $* did not finish within $secs s"
 }
 
 # stage_seconds FILE TEXT: the "(N.N s)" of the first `-----> TEXT...` line

@@ -6,13 +6,7 @@
 
 start_gateway
 new_app app yaml
-make_app_repo "$app" perl-web
-set_greeting "$REPO" "v1-$$"
-v1=$(head_sha "$REPO")
-push "$REPO" porter main
-expect_push_ok
-url=$(expect_live "$PUSH_OUT" production)
-assert_http "$url" "v1-$$"
+deploy_v1 perl-web
 
 # rejected_keeps_v1 DESCRIPTION: the last push was rejected and v1 still serves
 rejected_keeps_v1() {
