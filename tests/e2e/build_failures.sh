@@ -23,9 +23,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_build.sh"
 
-# deploy_v1 BASE [serve args...]: a fresh gateway and app BASE-PID whose v1
-# (perl-web) is live; sets app, REPO, v1, url, id1.
-deploy_v1() {
+# fresh_gateway_with_v1 BASE [serve args...]: a fresh gateway and app
+# BASE-PID whose v1 (perl-web) is live; sets app, REPO, v1, url, id1.
+fresh_gateway_with_v1() {
   local base=$1; shift
   start_gateway "$@"
   new_app app "$base"
@@ -61,7 +61,7 @@ expect_rejected_keeping_v1() {
   FAILED_ID=$id
 }
 
-deploy_v1 bfail
+fresh_gateway_with_v1 bfail
 
 # ---------------------------------------------- a. a RUN step that fails
 log "case a: a failing RUN step"
