@@ -107,7 +107,7 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     if (root.IsNull()) return config;
     require_map(root, "gateway.yaml");
     reject_unknown_keys(root, "gateway.yaml",
-                        {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "public_host",
+                        {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create",
                          "registry", "buildpacks_dir", "cache", "proxy", "hooks_dir", "branches", "apps", "timeouts"});
     if (root["listen"]) {
       auto applied = apply_listen(config, read_scalar<std::string>(root["listen"], "listen"));
@@ -120,7 +120,6 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     if (root["host_key"]) config.host_key = read_scalar<std::string>(root["host_key"], "host_key");
     if (root["require_app_create"])
       config.require_app_create = read_scalar<bool>(root["require_app_create"], "require_app_create");
-    if (root["public_host"]) config.public_host = read_scalar<std::string>(root["public_host"], "public_host");
     if (root["registry"]) config.registry = read_scalar<std::string>(root["registry"], "registry");
     if (root["buildpacks_dir"])
       config.buildpacks_dir = read_scalar<std::string>(root["buildpacks_dir"], "buildpacks_dir");

@@ -26,7 +26,6 @@ struct GatewayConfig {
   std::filesystem::path authorized_keys;   // default: <data_dir>/authorized_keys
   std::filesystem::path host_key;          // default: <data_dir>/ssh_host_ed25519_key
   bool require_app_create = false;
-  std::string public_host = "127.0.0.1";   // host name used in app URLs
   std::string registry = "127.0.0.1:5000";  // OCI registry for release images; "" = keep images local
   std::filesystem::path buildpacks_dir;    // built-in buildpacks; default: the source tree's buildpacks/
   std::uint64_t cache_budget_mb = 10240;   // build caches beyond this are evicted, oldest first

@@ -22,7 +22,6 @@ class Connection {
   bool send_raw(const std::string& bytes);
   // Blocks for the next frame; nullopt on EOF or a malformed stream.
   std::optional<Frame> receive();
-  int fd() const { return fd_; }
 
  private:
   int fd_;

@@ -12,9 +12,6 @@
 
 namespace porter::pipeline {
 
-inline constexpr const char* kLifecycleStages[] = {"pre-build", "post-build", "pre-release", "post-release",
-                                                   "on-failure"};
-
 class LifecycleHooks {
  public:
   explicit LifecycleHooks(std::filesystem::path dir) : dir_(std::move(dir)) {}

@@ -232,15 +232,6 @@ void Store::mark_deploy_live(std::int64_t id, const std::string& url) {
   transaction.commit();
 }
 
-std::optional<Deploy> Store::deploy(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  Statement query(db_, "SELECT id, app, env, ref, new_sha, status, IFNULL(error,''), IFNULL(image,'') FROM deploys WHERE id=?");
-  query.bind(1, id);
-  if (!query.step()) return std::nullopt;
-  return Deploy{query.integer(0), query.text(1), query.text(2), query.text(3),
-                query.text(4),    query.text(5), query.text(6), query.text(7)};
-}
-
 int Store::mark_unfinished_interrupted() {
   std::lock_guard lock(mutex_);
   Statement(db_, "UPDATE deploys SET status='interrupted' WHERE status IN ('queued','running')").step();

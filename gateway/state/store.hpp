@@ -51,11 +51,6 @@ struct ReleaseRecord {
   std::vector<ReplicaRecord> replicas;  // live releases only
 };
 
-struct Deploy {
-  std::int64_t id = 0;
-  std::string app, env, ref, new_sha, status, error, image;
-};
-
 class Store {
  public:
   // Opens (creating and migrating) the database; throws on failure at startup.
@@ -75,7 +70,6 @@ class Store {
   void finish(std::int64_t id, DeployStatus status, const std::string& error);
   // Marks deploy `id` live and the environment's previous live deploy superseded.
   void mark_deploy_live(std::int64_t id, const std::string& url);
-  std::optional<Deploy> deploy(std::int64_t id);
 
   ConfigVars config_vars(const std::string& app, const std::string& env);
   void set_config_vars(const std::string& app, const std::string& env, const ConfigVars& vars);
