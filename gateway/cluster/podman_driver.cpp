@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
 #include "cluster/manifests.hpp"
 #include "http/probe.hpp"
@@ -109,17 +110,17 @@ StartResult PodmanDriver::start(const release::ReleasePlan& plan, const proc::Li
 }
 
 void PodmanDriver::stop(const std::vector<Replica>& replicas) {
-  if (replicas.empty()) return;
   // Traffic has already moved away (the proxy drained), so a short grace will
-  // do. `pod stop` then `pod rm` is far faster than `pod rm --force --time`.
-  std::vector<std::string> pods;
-  for (const auto& replica : replicas) pods.push_back(replica.pod);
-  proc::CancelToken never;
-  for (std::vector<std::string> args : {std::vector<std::string>{"pod", "stop", "--ignore", "--time", "2"},
-                                        std::vector<std::string>{"pod", "rm", "--force", "--ignore"}}) {
-    args.insert(args.end(), pods.begin(), pods.end());
-    podman(args, quiet, never);
-  }
+  // do. `pod stop` then `pod rm` is far faster than `pod rm --force --time`,
+  // and podman stops the pods one after the other: one podman per pod.
+  std::vector<std::thread> stoppers;
+  for (const auto& replica : replicas)
+    stoppers.emplace_back([pod = replica.pod] {
+      proc::CancelToken never;
+      podman({"pod", "stop", "--ignore", "--time", "2", pod}, quiet, never);
+      podman({"pod", "rm", "--force", "--ignore", pod}, quiet, never);
+    });
+  for (auto& stopper : stoppers) stopper.join();
 }
 
 bool PodmanDriver::is_running(const Replica& replica) {
