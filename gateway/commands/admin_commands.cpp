@@ -16,12 +16,6 @@ int fail(const ssh::CommandOutput& output, const std::string& message) {
   return 1;
 }
 
-std::vector<std::string> values(const state::ConfigVars& vars) {
-  std::vector<std::string> out;
-  for (const auto& [key, value] : vars) out.push_back(value);
-  return out;
-}
-
 // Re-releases an environment's image with other config: a config change or a
 // rollback. Holds the environment's lock throughout.
 class Rerelease {
@@ -53,7 +47,7 @@ class Rerelease {
     plan->env = request_.env;
     plan->image = base.image;
     plan->config = config;
-    progress_.mask(values(config));
+    progress_.mask(config);
     auto release = pipeline::prepare_release(*plan, {.app = {}, .env = {}, .deploy_id = 0,
                                                      .commit_sha = base.commit_sha, .image = {}, .plan_yaml = {},
                                                      .description = description, .pusher = who_.name, .config = {}},

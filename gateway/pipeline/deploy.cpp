@@ -50,7 +50,7 @@ class DeployRun {
       checkout(build_dir.path() / "src");
       auto app_config = read_app_config(build_dir.path() / "src");
       config_ = services_.store.config_vars(target_.app, target_.env);
-      progress_.mask(values(config_));
+      progress_.mask(config_);
       hook("pre-build");
       auto built = build(build_dir.path(), app_config);
       services_.hooks.run("post-build", event(), progress_.detail_sink(), cancel_);
@@ -66,12 +66,6 @@ class DeployRun {
   }
 
  private:
-  static std::vector<std::string> values(const state::ConfigVars& vars) {
-    std::vector<std::string> out;
-    for (const auto& [key, value] : vars) out.push_back(value);
-    return out;
-  }
-
   std::map<std::string, std::string> event() const {
     return {{"app", target_.app}, {"env", target_.env}, {"deploy", std::to_string(target_.id)},
             {"commit", target_.update.new_sha}, {"ref", target_.update.ref}, {"pusher", target_.pusher},

@@ -36,8 +36,8 @@ void Progress::log_to(const std::filesystem::path& file) {
   log_ = std::make_unique<std::ofstream>(file, std::ios::app);
 }
 
-void Progress::mask(const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets)
+void Progress::mask(const std::map<std::string, std::string>& config_vars) {
+  for (const auto& [name, secret] : config_vars)
     if (secret.size() >= kMinMaskedLength) secrets_.push_back(secret);
   // Longest first, so a secret containing another is masked whole.
   std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });

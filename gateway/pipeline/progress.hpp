@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +25,8 @@ class Progress {
   // Also copy lines to this file from now on (the deploy log).
   void log_to(const std::filesystem::path& file);
   void stop_logging() { log_.reset(); }
-  // Replace these values with ***** wherever they appear.
-  void mask(const std::vector<std::string>& secrets);
+  // Replace these config var values with ***** wherever they appear.
+  void mask(const std::map<std::string, std::string>& config_vars);
 
   void stage(const std::string& text) { line("-----> " + text); }   // a step starts
   void detail(const std::string& text) { line("       " + text); }  // output inside a step

@@ -156,11 +156,6 @@ void Store::migrate() {
   }
 }
 
-bool Store::app_exists(const std::string& app) {
-  std::lock_guard lock(mutex_);
-  return Statement(db_, "SELECT 1 FROM apps WHERE name=?").bind(1, app).step();
-}
-
 void Store::create_app(const std::string& app) {
   std::lock_guard lock(mutex_);
   Statement(db_, "INSERT OR IGNORE INTO apps(name) VALUES(?)").bind(1, app).step();

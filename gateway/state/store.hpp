@@ -59,7 +59,6 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  bool app_exists(const std::string& app);
   void create_app(const std::string& app);
   std::vector<std::string> list_apps();
 
