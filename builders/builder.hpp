@@ -1,16 +1,16 @@
 #pragma once
 // A builder turns a checked-out source tree into a container image.
 #include <chrono>
-#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "builders/procfile.hpp"
 #include "config/app_config.hpp"
 #include "proc/process.hpp"
-#include "procfile.hpp"
+#include "util/result.hpp"
 
 namespace porter::builders {
 
@@ -23,12 +23,11 @@ struct BuildRequest {
   std::filesystem::path work_dir;        // scratch space, removed after the build
   std::filesystem::path buildpacks_dir;  // the built-in buildpacks
   std::map<std::string, std::string> build_env;  // config vars exposed to the build
+  std::filesystem::path cgroup;          // every build process runs in it (see proc/cgroup.hpp)
 };
 
-struct BuildResult {
-  bool ok = false;
-  std::string failure;  // one line: what failed
-  std::deque<std::string> last_lines;
+// What a successful build tells the release stage about its image.
+struct Build {
   ProcessTypes processes;          // from the Procfile and buildpack release output
   std::vector<std::string> shell;  // argv prefix that runs a command line in this image
   bool image_has_command = false;  // the image runs web by itself (a Dockerfile's CMD)
@@ -40,8 +39,9 @@ class Builder {
   virtual std::string name() const = 0;        // as in porter.yaml build.method
   virtual std::string description() const = 0;  // for the progress line
   virtual bool detect(const BuildRequest& request) const = 0;
-  virtual BuildResult build(const BuildRequest& request, const proc::LineSink& output,
-                            const proc::CancelToken& cancel) const = 0;
+  // The error is one line saying what failed ("build timed out after 1800 s").
+  virtual Result<Build> build(const BuildRequest& request, const proc::LineSink& output,
+                              const proc::CancelToken& cancel) const = 0;
 };
 
 // The builders this gateway knows, in detection order. Picks by name, or for
@@ -50,8 +50,8 @@ class BuilderRegistry {
  public:
   static BuilderRegistry with_defaults();
   void add(std::unique_ptr<Builder> builder);
-  // nullptr with `error` set when nothing fits.
-  const Builder* choose(const BuildRequest& request, std::string& error) const;
+  // Never null on success; the error says why nothing fits.
+  Result<const Builder*> choose(const BuildRequest& request) const;
 
  private:
   std::vector<std::unique_ptr<Builder>> builders_;

@@ -1,6 +1,6 @@
-#include "builder.hpp"
-#include "buildpacks_builder.hpp"
-#include "dockerfile_builder.hpp"
+#include "builders/builder.hpp"
+#include "builders/buildpacks_builder.hpp"
+#include "builders/dockerfile_builder.hpp"
 
 namespace porter::builders {
 
@@ -13,7 +13,7 @@ BuilderRegistry BuilderRegistry::with_defaults() {
 
 void BuilderRegistry::add(std::unique_ptr<Builder> builder) { builders_.push_back(std::move(builder)); }
 
-const Builder* BuilderRegistry::choose(const BuildRequest& request, std::string& error) const {
+Result<const Builder*> BuilderRegistry::choose(const BuildRequest& request) const {
   const auto& method = request.app_config.build.method;
   std::string tried;
   for (const auto& builder : builders_) {
@@ -21,9 +21,8 @@ const Builder* BuilderRegistry::choose(const BuildRequest& request, std::string&
     if (builder->detect(request)) return builder.get();
     tried += (tried.empty() ? "" : ", ") + builder->name();
   }
-  error = tried.empty() ? "no builder named '" + method + "'"
-                        : "nothing to build: no " + request.app_config.build.dockerfile + " found (tried: " + tried + ")";
-  return nullptr;
+  if (tried.empty()) return fail("no builder named '" + method + "'");
+  return fail("nothing to build: no " + request.app_config.build.dockerfile + " found (tried: " + tried + ")");
 }
 
 }  // namespace porter::builders

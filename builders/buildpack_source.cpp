@@ -1,10 +1,10 @@
-#include "buildpack_source.hpp"
+#include "builders/buildpack_source.hpp"
 
 #include <regex>
 
 namespace porter::builders {
 
-std::variant<BuildpackSource, std::string> parse_buildpack_spec(const std::string& spec) {
+Result<BuildpackSource> parse_buildpack_spec(const std::string& spec) {
   static const std::regex builtin("[a-z][a-z0-9-]{0,62}");
   static const std::regex url("(https?|git|ssh|file)://[^#\\s]+(#[A-Za-z0-9._/-]+)?");
   static const std::regex path("/[A-Za-z0-9._/-]+");
@@ -21,7 +21,7 @@ std::variant<BuildpackSource, std::string> parse_buildpack_spec(const std::strin
     if (name.ends_with(".git")) name.erase(name.size() - 4);
     return BuildpackSource{BuildpackSource::Kind::git, location, ref, name.empty() ? "buildpack" : name};
   }
-  return "build.buildpacks: '" + spec + "' is not a built-in name, an absolute server path or a git URL";
+  return fail("build.buildpacks: '" + spec + "' is not a built-in name, an absolute server path or a git URL");
 }
 
 bool is_supplementary(const std::string& name) { return name == "apt"; }

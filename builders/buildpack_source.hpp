@@ -4,8 +4,9 @@
 #include <array>
 #include <set>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "util/result.hpp"
 
 namespace porter::builders {
 
@@ -17,7 +18,8 @@ struct BuildpackSource {
   std::string name;      // short name for progress lines and directories
 };
 
-std::variant<BuildpackSource, std::string> parse_buildpack_spec(const std::string& spec);
+// A build.buildpacks entry; the error names it.
+Result<BuildpackSource> parse_buildpack_spec(const std::string& spec);
 
 // Built-ins tried by automatic detection, in order. "Supplementary" ones (apt)
 // run in addition to the first language buildpack that detects.

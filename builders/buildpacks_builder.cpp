@@ -1,14 +1,14 @@
-#include "buildpacks_builder.hpp"
+#include "builders/buildpacks_builder.hpp"
 
 #include <fstream>
 #include <set>
-#include <sstream>
 
-#include "buildpack_source.hpp"
+#include "builders/buildah.hpp"
+#include "builders/buildpack_source.hpp"
+#include "builders/procfile.hpp"
 #include "porter/buildpack_runner.hpp"
-#include "procfile.hpp"
-#include "util/json.hpp"
 #include "util/file.hpp"
+#include "util/json.hpp"
 
 namespace porter::builders {
 namespace {
@@ -22,42 +22,27 @@ constexpr const char* kHostCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 // In the stack image: sources .profile.d/*.sh, then runs a Procfile command line.
 constexpr const char* kLauncher = "/usr/local/bin/porter-launch";
 
-struct StepFailure {
-  std::string message;
-};
-
 // One build: a buildah working container from the stack image, removed
-// however the build ends.
+// however the build ends (by `cleanup_`, whatever happened).
 class BuildpackBuild {
  public:
   BuildpackBuild(const BuildRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel)
-      : request_(request), output_(output), cancel_(cancel), deadline_(Clock::now() + request.timeout) {}
+      : request_(request), output_(output), cancel_(cancel), deadline_(Clock::now() + request.timeout),
+        cleanup_(request) {}
 
-  // Cleanup runs whatever happened, even after a cancel or a timeout.
-  ~BuildpackBuild() {
-    if (container_.empty()) return;
-    proc::CancelToken never;
-    proc::run({.program = "buildah", .args = {"rm", container_}, .env = {}, .dir = {}}, quiet_, never,
-              std::chrono::seconds(60));
-  }
-
-  BuildResult run() {
-    BuildResult result;
-    try {
-      auto specs = resolve_buildpacks();
-      prepare_work_dirs();
-      create_container();
-      auto chosen = request_.app_config.build.buildpacks.empty() ? detect(specs) : specs;
-      compile(chosen);
-      result.processes = process_types(chosen);
-      commit(result.processes);
-      result.shell = {kLauncher};
-      result.ok = true;
-    } catch (const StepFailure& failure) {
-      result.failure = failure.message;
-      result.last_lines = last_lines_;
-    }
-    return result;
+  // Each step stops the build with its one-line failure.
+  Result<Build> run() {
+    auto specs = resolve_buildpacks();
+    if (!specs) return std::unexpected(specs.error());
+    prepare_work_dirs();
+    if (auto created = create_container(); !created) return std::unexpected(created.error());
+    auto chosen = request_.app_config.build.buildpacks.empty() ? detect(*specs) : specs;
+    if (!chosen) return std::unexpected(chosen.error());
+    if (auto compiled = compile(*chosen); !compiled) return std::unexpected(compiled.error());
+    auto processes = process_types(*chosen);
+    if (!processes) return std::unexpected(processes.error());
+    if (auto committed = commit(*processes); !committed) return std::unexpected(committed.error());
+    return Build{.processes = std::move(*processes), .shell = {kLauncher}, .image_has_command = false};
   }
 
  private:
@@ -66,34 +51,40 @@ class BuildpackBuild {
     std::string dir_name;  // "<n>-<name>" under the buildpacks mount
   };
 
+  // Every process of the build runs in the request's cgroup.
+  proc::Command build_command(std::string program, std::vector<std::string> args,
+                              std::map<std::string, std::string> env = {}) const {
+    return {.program = std::move(program), .args = std::move(args), .env = std::move(env), .dir = {},
+            .stdin_file = {}, .cgroup = request_.cgroup};
+  }
+
   // Runs buildah; the step's output goes to the pusher unless `sink` says otherwise.
   proc::RunResult buildah(std::vector<std::string> args, const proc::LineSink& sink) {
     auto remaining = std::chrono::duration_cast<std::chrono::seconds>(deadline_ - Clock::now());
-    auto run = proc::run({.program = "buildah", .args = std::move(args), .env = {}, .dir = {}}, sink, cancel_,
-                         std::max(remaining, std::chrono::seconds(1)));
-    last_lines_ = run.last_lines;
-    return run;
+    return proc::run(buildah_command(request_, std::move(args)), sink, cancel_,
+                     std::max(remaining, std::chrono::seconds(1)));
   }
 
-  void check(const proc::RunResult& run, const std::string& step) {
+  // How a step's process ended, as the build's one-line failure.
+  Result<> check(const proc::RunResult& run, const std::string& step) const {
     if (run.timed_out || Clock::now() > deadline_)
-      throw StepFailure{"build timed out after " + std::to_string(request_.timeout.count()) + " s (" + step + ")"};
-    if (run.cancelled) throw StepFailure{"build cancelled"};
-    if (!run.error.empty()) throw StepFailure{step + ": " + run.error};
+      return fail("build timed out after " + std::to_string(request_.timeout.count()) + " s (" + step + ")");
+    if (run.cancelled) return fail("build cancelled");
+    if (!run.error.empty()) return fail(step + ": " + run.error);
     if (run.exit_code != 0)
-      throw StepFailure{step + " failed" + (run.last_lines.empty() ? " (exit " + std::to_string(run.exit_code) + ")"
-                                                                   : ": " + run.last_lines.back())};
+      return fail(step + " failed" + (run.last_lines.empty() ? " (exit " + std::to_string(run.exit_code) + ")"
+                                                               : ": " + run.last_lines.back()));
+    return ok();
   }
 
-  std::vector<Prepared> resolve_buildpacks() {
+  Result<std::vector<Prepared>> resolve_buildpacks() const {
     std::vector<std::string> specs = request_.app_config.build.buildpacks;
     if (specs.empty()) specs.assign(kAutoDetectOrder.begin(), kAutoDetectOrder.end());
     std::vector<Prepared> prepared;
     for (const auto& spec : specs) {
-      auto parsed = parse_buildpack_spec(spec);
-      if (auto* error = std::get_if<std::string>(&parsed)) throw StepFailure{*error};
-      auto source = std::get<BuildpackSource>(parsed);
-      prepared.push_back({source, std::to_string(prepared.size()) + "-" + source.name});
+      auto source = parse_buildpack_spec(spec);
+      if (!source) return std::unexpected(source.error());
+      prepared.push_back({*source, std::to_string(prepared.size()) + "-" + source->name});
     }
     return prepared;
   }
@@ -110,49 +101,58 @@ class BuildpackBuild {
     for (const auto& [name, value] : request_.build_env) std::ofstream(env_dir() / name) << value;
   }
 
-  void fetch(const Prepared& buildpack) {
+  Result<> fetch(const Prepared& buildpack) {
     const auto target = buildpacks_dir() / buildpack.dir_name;
     const auto& source = buildpack.source;
-    if (source.kind == BuildpackSource::Kind::git) {
-      output_("-----> Fetching buildpack " + source.location + (source.ref.empty() ? "" : "#" + source.ref));
-      auto run = proc::run({.program = "git", .args = {"clone", "--quiet", source.location, target.string()},
-                            .env = {{"GIT_TERMINAL_PROMPT", "0"}}, .dir = {}},
-                           output_, cancel_, std::chrono::seconds(300));
-      check(run, "fetching buildpack " + source.location);
-      if (!source.ref.empty()) {
-        run = proc::run({.program = "git", .args = {"-C", target.string(), "checkout", "--quiet", source.ref},
-                         .env = {}, .dir = {}},
-                        output_, cancel_, std::chrono::seconds(60));
-        check(run, "checking out " + source.ref + " of buildpack " + source.location);
-      }
-      return;
-    }
+    if (source.kind == BuildpackSource::Kind::git) return clone(source, target);
     const fs::path from = source.kind == BuildpackSource::Kind::builtin
                               ? request_.buildpacks_dir / source.location
                               : fs::path(source.location);
     if (!fs::is_regular_file(from / "bin" / "detect") || !fs::is_regular_file(from / "bin" / "compile"))
-      throw StepFailure{"buildpack '" + source.location + "' not found (needs bin/detect and bin/compile)"};
+      return fail("buildpack '" + source.location + "' not found (needs bin/detect and bin/compile)");
     fs::copy(from, target, fs::copy_options::recursive);
+    return ok();
+  }
+
+  Result<> fetch_all(const std::vector<Prepared>& buildpacks) {
+    for (const auto& buildpack : buildpacks)
+      if (auto fetched = fetch(buildpack); !fetched) return fetched;
+    return ok();
+  }
+
+  Result<> clone(const BuildpackSource& source, const fs::path& target) {
+    output_("-----> Fetching buildpack " + source.location + (source.ref.empty() ? "" : "#" + source.ref));
+    auto run = proc::run(build_command("git", {"clone", "--quiet", source.location, target.string()},
+                                 {{"GIT_TERMINAL_PROMPT", "0"}}),
+                         output_, cancel_, std::chrono::seconds(300));
+    auto cloned = check(run, "fetching buildpack " + source.location);
+    if (!cloned || source.ref.empty()) return cloned;
+    run = proc::run(build_command("git", {"-C", target.string(), "checkout", "--quiet", source.ref}), output_,
+                    cancel_, std::chrono::seconds(60));
+    return check(run, "checking out " + source.ref + " of buildpack " + source.location);
   }
 
   // buildah names the container (unique across gateways sharing the store).
-  void create_container() {
+  Result<> create_container() {
     std::string name;
     auto run = buildah({"from", "--pull=never", kStackImage}, [&](const std::string& line) { name = line; });
     if (run.exit_code != 0 && !cancel_.cancelled()) {
-      proc::CancelToken never;
-      auto inspect = proc::run({.program = "buildah", .args = {"inspect", "--type", "image", kStackImage}, .env = {},
-                                .dir = {}},
-                               quiet_, never, std::chrono::seconds(30));
-      if (!inspect.ok())
-        throw StepFailure{"the stack image " + std::string(kStackImage) +
-                          " is missing; make it with scripts/make-stack-image"};
-      throw StepFailure{"creating the build container failed: " + name};  // buildah's last line
+      if (!stack_image_exists())
+        return fail("the stack image " + std::string(kStackImage) +
+                    " is missing; make it with scripts/make-stack-image");
+      return fail("creating the build container failed: " + name);  // buildah's last line
     }
-    check(run, "creating the build container");
+    if (auto created = check(run, "creating the build container"); !created) return created;
     container_ = name;
-    check(buildah({"copy", "--quiet", container_, request_.source_dir.string(), "/app"}, quiet_),
-          "copying the app");
+    return check(buildah({"copy", "--quiet", container_, request_.source_dir.string(), "/app"}, quiet_),
+                 "copying the app");
+  }
+
+  bool stack_image_exists() const {
+    proc::CancelToken never;
+    auto inspect = proc::run(buildah_command(request_, {"inspect", "--type", "image", kStackImage}), quiet_, never,
+                             std::chrono::seconds(30));
+    return inspect.ok();
   }
 
   std::vector<std::string> run_args(const std::string& mode, const std::vector<Prepared>& buildpacks) {
@@ -173,9 +173,11 @@ class BuildpackBuild {
     return args;
   }
 
-  std::vector<Prepared> detect(const std::vector<Prepared>& candidates) {
-    for (const auto& candidate : candidates) fetch(candidate);
-    check(buildah(run_args("detect", candidates), output_), "detecting buildpacks");
+  // The buildpacks to compile with, among the candidates that detect the app.
+  Result<std::vector<Prepared>> detect(const std::vector<Prepared>& candidates) {
+    if (auto fetched = fetch_all(candidates); !fetched) return std::unexpected(fetched.error());
+    if (auto ran = check(buildah(run_args("detect", candidates), output_), "detecting buildpacks"); !ran)
+      return std::unexpected(ran.error());
     std::set<std::string> detected;
     for (const auto& candidate : candidates)
       if (fs::exists(out_dir() / "detect" / candidate.dir_name)) detected.insert(candidate.source.name);
@@ -183,8 +185,8 @@ class BuildpackBuild {
     if (chosen_names.empty()) {
       std::string tried;
       for (const auto& candidate : candidates) tried += (tried.empty() ? "" : ", ") + candidate.source.name;
-      throw StepFailure{"no buildpack detected this app (tried " + tried +
-                        "); add a Procfile, a Dockerfile, or list build.buildpacks in porter.yaml"};
+      return fail("no buildpack detected this app (tried " + tried +
+                  "); add a Procfile, a Dockerfile, or list build.buildpacks in porter.yaml");
     }
     std::vector<Prepared> chosen;
     for (const auto& name : chosen_names)
@@ -193,43 +195,45 @@ class BuildpackBuild {
     return chosen;
   }
 
-  void compile(const std::vector<Prepared>& buildpacks) {
+  Result<> compile(const std::vector<Prepared>& buildpacks) {
+    // Detection already fetched the candidates; listed buildpacks are fetched here.
     if (!request_.app_config.build.buildpacks.empty())
-      for (const auto& buildpack : buildpacks) fetch(buildpack);
-    check(buildah(run_args("compile", buildpacks), output_), "buildpack compile");
+      if (auto fetched = fetch_all(buildpacks); !fetched) return fetched;
+    if (auto compiled = check(buildah(run_args("compile", buildpacks), output_), "buildpack compile"); !compiled)
+      return compiled;
     // The mount points are left behind as empty directories: drop them.
-    check(buildah({"run", "--isolation", "chroot", container_, "--", "rm", "-rf", kMountRoot}, quiet_),
-          "cleaning the build container");
+    return check(buildah({"run", "--isolation", "chroot", container_, "--", "rm", "-rf", kMountRoot}, quiet_),
+                 "cleaning the build container");
   }
 
   // Release output of each buildpack, in order; the Procfile wins.
-  ProcessTypes process_types(const std::vector<Prepared>& buildpacks) {
+  Result<ProcessTypes> process_types(const std::vector<Prepared>& buildpacks) const {
     ProcessTypes processes;
     for (const auto& buildpack : buildpacks) {
       const auto file = out_dir() / "release" / (buildpack.dir_name + ".yml");
       if (!fs::exists(file)) continue;
       auto parsed = parse_release_yaml(util::read_file(file));
-      if (auto* error = std::get_if<ParseError>(&parsed)) throw StepFailure{buildpack.source.name + ": " + error->message};
-      for (const auto& [type, command] : std::get<ProcessTypes>(parsed)) processes[type] = command;
+      if (!parsed) return fail(buildpack.source.name + ": " + parsed.error().message);
+      for (const auto& [type, command] : *parsed) processes[type] = command;
     }
     const auto procfile = request_.source_dir / "Procfile";
     if (fs::exists(procfile)) {
       auto parsed = parse_procfile(util::read_file(procfile));
-      if (auto* error = std::get_if<ParseError>(&parsed)) throw StepFailure{error->message};
-      for (const auto& [type, command] : std::get<ProcessTypes>(parsed)) processes[type] = command;
+      if (!parsed) return std::unexpected(parsed.error());
+      for (const auto& [type, command] : *parsed) processes[type] = command;
     }
-    if (processes.empty()) throw StepFailure{"no process types: add a Procfile (e.g. 'web: ./server')"};
+    if (processes.empty()) return fail("no process types: add a Procfile (e.g. 'web: ./server')");
     return processes;
   }
 
-  void commit(const ProcessTypes& processes) {
+  Result<> commit(const ProcessTypes& processes) {
     std::vector<std::string> args = {"config", "--entrypoint", "[" + util::json_string(kLauncher) + "]", "--workingdir",
                                      "/app", "--env", "HOME=/app"};
     if (processes.contains("web")) args.insert(args.end(), {"--cmd", "[" + util::json_string(processes.at("web")) + "]"});
     for (const auto& [type, command] : processes) args.insert(args.end(), {"--label", "porter.process." + type + "=" + command});
     args.push_back(container_);
-    check(buildah(args, quiet_), "configuring the image");
-    check(buildah({"commit", "--quiet", container_, request_.image}, quiet_), "committing the image");
+    if (auto configured = check(buildah(args, quiet_), "configuring the image"); !configured) return configured;
+    return check(buildah({"commit", "--quiet", container_, request_.image}, quiet_), "committing the image");
   }
 
   const BuildRequest& request_;
@@ -238,15 +242,15 @@ class BuildpackBuild {
   const Clock::time_point deadline_;
   const proc::LineSink quiet_ = [](const std::string&) {};
   std::string container_;
-  std::deque<std::string> last_lines_;
+  const BuildCleanup cleanup_;
 };
 
 }  // namespace
 
 bool BuildpacksBuilder::detect(const BuildRequest&) const { return true; }  // the fallback: detection is per buildpack
 
-BuildResult BuildpacksBuilder::build(const BuildRequest& request, const proc::LineSink& output,
-                                     const proc::CancelToken& cancel) const {
+Result<Build> BuildpacksBuilder::build(const BuildRequest& request, const proc::LineSink& output,
+                                       const proc::CancelToken& cancel) const {
   return BuildpackBuild(request, output, cancel).run();
 }
 

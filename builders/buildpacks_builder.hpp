@@ -3,7 +3,7 @@
 // inside the stack image as a build container (so apt-get, curl, tar and
 // friends work as on Heroku). The image's processes come from the Procfile
 // and the buildpacks' release output.
-#include "builder.hpp"
+#include "builders/builder.hpp"
 
 namespace porter::builders {
 
@@ -14,8 +14,8 @@ class BuildpacksBuilder final : public Builder {
   std::string name() const override { return "buildpacks"; }
   std::string description() const override { return "buildpacks"; }
   bool detect(const BuildRequest& request) const override;
-  BuildResult build(const BuildRequest& request, const proc::LineSink& output,
-                    const proc::CancelToken& cancel) const override;
+  Result<Build> build(const BuildRequest& request, const proc::LineSink& output,
+                      const proc::CancelToken& cancel) const override;
 };
 
 }  // namespace porter::builders

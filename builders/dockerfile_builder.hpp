@@ -1,7 +1,7 @@
 #pragma once
 // Builds a Dockerfile with buildah (chroot isolation: the only one that works
 // without a full OCI runtime here; layer cache on).
-#include "builder.hpp"
+#include "builders/builder.hpp"
 
 namespace porter::builders {
 
@@ -10,8 +10,8 @@ class DockerfileBuilder final : public Builder {
   std::string name() const override { return "dockerfile"; }
   std::string description() const override { return "Dockerfile"; }
   bool detect(const BuildRequest& request) const override;
-  BuildResult build(const BuildRequest& request, const proc::LineSink& output,
-                    const proc::CancelToken& cancel) const override;
+  Result<Build> build(const BuildRequest& request, const proc::LineSink& output,
+                      const proc::CancelToken& cancel) const override;
 };
 
 }  // namespace porter::builders

@@ -1,4 +1,4 @@
-#include "procfile.hpp"
+#include "builders/procfile.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -7,7 +7,7 @@
 
 namespace porter::builders {
 
-std::variant<ProcessTypes, ParseError> parse_procfile(const std::string& text) {
+Result<ProcessTypes> parse_procfile(const std::string& text) {
   static const std::regex line_pattern(R"(^([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t\r]*$)");
   ProcessTypes processes;
   std::istringstream lines(text);
@@ -18,32 +18,32 @@ std::variant<ProcessTypes, ParseError> parse_procfile(const std::string& text) {
     if (first == std::string::npos || line[first] == '#') continue;
     std::smatch match;
     if (!std::regex_match(line, match, line_pattern) || match[2].length() == 0)
-      return ParseError{"Procfile line " + std::to_string(number) + ": expected '<type>: <command>'"};
+      return fail("Procfile line " + std::to_string(number) + ": expected '<type>: <command>'");
     if (processes.contains(match[1]))
-      return ParseError{"Procfile line " + std::to_string(number) + ": process type '" + match[1].str() +
-                        "' is defined twice"};
+      return fail("Procfile line " + std::to_string(number) + ": process type '" + match[1].str() +
+                  "' is defined twice");
     processes[match[1]] = match[2];
   }
   return processes;
 }
 
-std::variant<ProcessTypes, ParseError> parse_release_yaml(const std::string& text) {
+Result<ProcessTypes> parse_release_yaml(const std::string& text) {
   try {
     auto root = YAML::Load(text);
     ProcessTypes processes;
     if (root.IsNull()) return processes;
-    if (!root.IsMap()) return ParseError{"buildpack release output is not a YAML mapping"};
+    if (!root.IsMap()) return fail("buildpack release output is not a YAML mapping");
     auto types = root["default_process_types"];
     if (!types || types.IsNull()) return processes;
-    if (!types.IsMap()) return ParseError{"buildpack release output: default_process_types is not a mapping"};
+    if (!types.IsMap()) return fail("buildpack release output: default_process_types is not a mapping");
     for (const auto& entry : types) {
       if (!entry.second.IsScalar())
-        return ParseError{"buildpack release output: process '" + entry.first.Scalar() + "' is not a command"};
+        return fail("buildpack release output: process '" + entry.first.Scalar() + "' is not a command");
       processes[entry.first.Scalar()] = entry.second.Scalar();
     }
     return processes;
   } catch (const YAML::Exception& e) {
-    return ParseError{"buildpack release output: invalid YAML at line " + std::to_string(e.mark.line + 1)};
+    return fail("buildpack release output: invalid YAML at line " + std::to_string(e.mark.line + 1));
   }
 }
 

@@ -2,153 +2,45 @@
 
 #include <git2.h>
 #include <signal.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <fstream>
-#include <mutex>
 #include <thread>
 
-#include "builder.hpp"
-#include "cluster/podman_driver.hpp"
-#include "commands/admin_commands.hpp"
-#include "git/repo_store.hpp"
-#include "hookrpc/connection.hpp"
-#include "pipeline/push_job.hpp"
-#include "pipeline/reconciler.hpp"
+#include "doctor.hpp"
+#include "gateway.hpp"
+#include "hookrpc/server.hpp"
 #include "http/probe.hpp"
+#include "pipeline/recovery.hpp"
+#include "proc/cgroup.hpp"
 #include "registry/registry.hpp"
 #include "ssh/host_key.hpp"
 #include "ssh/server.hpp"
-#include "state/store.hpp"
+#include "util/log.hpp"
 
 namespace porter {
 namespace {
 
-std::atomic<ssh::Server*> running_server{nullptr};
+constexpr std::chrono::seconds kSessionGrace{10};  // for running sessions to end on their own at shutdown
+constexpr std::chrono::seconds kReconcileInterval{10};
 
-void on_stop_signal(int) {
-  if (auto* server = running_server.load()) server->stop();
+const auto& log() {
+  static const auto logger = util::logger("daemon");
+  return logger;
 }
 
-// podman needs these settings on this kind of host (see shared notes); they
-// are given through its own config file, never by editing system files.
+// podman needs these settings on this kind of host (see docs/architecture.md);
+// they are given through its own config file, never by editing system files.
 void write_containers_conf(const std::filesystem::path& file) {
   std::ofstream out(file, std::ios::trunc);
   out << "[engine]\nruntime=\"runc\"\ncgroup_manager=\"cgroupfs\"\nevents_logger=\"file\"\n"
          "[containers]\ndefault_ulimits=[\"nofile=1024:1024\",\"nproc=1024:1024\"]\n";
 }
 
-// The porter binary the hooks exec. If it is replaced while we run (an
-// upgrade), /proc says "(deleted)": the path still names the new binary.
-std::string own_executable() {
-  auto path = std::filesystem::read_symlink("/proc/self/exe").string();
-  const std::string deleted = " (deleted)";
-  if (path.ends_with(deleted)) path.erase(path.size() - deleted.size());
-  return path;
-}
-
-class Gateway final : public ssh::SessionHandler {
- public:
-  explicit Gateway(const config::GatewayConfig& config)
-      : config_(config),
-        store_(config.state_db()),
-        repos_(config.repos_dir()),
-        builders_(builders::BuilderRegistry::with_defaults()),
-        driver_(config.releases_dir()),
-        proxy_(config.nginx_dir(), config.proxy_host, config.proxy_port, config.proxy_domain),
-        hooks_(config.hooks_dir),
-        services_{config_, store_, sessions_, locks_, builders_, driver_, proxy_, hooks_},
-        commands_(services_, repos_, [this](const std::string& app) { return ensure_app(app); }),
-        reconciler_(services_, std::chrono::seconds(10)) {}
-
-  state::Store& store() { return store_; }
-  proxy::NginxProxy& proxy() { return proxy_; }
-  pipeline::Reconciler& reconciler() { return reconciler_; }
-
-  std::optional<ssh::Identity> authorize(ssh_key key) override {
-    return ssh::find_authorized(config_.authorized_keys, key);
-  }
-
-  std::variant<ssh::GitLaunch, ssh::ExecError> prepare_git(const ssh::GitRequest& request, const ssh::Identity& who,
-                                                           const std::string& git_protocol) override {
-    const bool push = request.service == ssh::GitService::receive_pack;
-    if (!who.may_use_app(request.app)) return ssh::ExecError{"access denied: your key may not use app '" + request.app + "'"};
-    if (!repos_.exists(request.app) && (!push || config_.require_app_create))
-      return ssh::ExecError{"no app named '" + request.app + "'" +
-                            (push ? "; create it first: ssh <gateway> apps:create " + request.app : "")};
-    if (push) {
-      if (auto error = ensure_app(request.app)) return ssh::ExecError{*error};
-    }
-    ssh::GitLaunch launch{{.program = "git", .args = {}, .env = {}, .dir = config_.repos_dir()}, ""};
-    if (!git_protocol.empty()) launch.command.env["GIT_PROTOCOL"] = git_protocol;
-    if (push) {
-      launch.session_token = sessions_.open(request.app, who.name, who.environments);
-      launch.command.args = {"-c", "receive.advertisePushOptions=true"};
-      launch.command.env["PORTER_BIN"] = own_executable();
-      launch.command.env["PORTER_CONTROL_SOCKET"] = config_.control_socket().string();
-      launch.command.env["PORTER_SESSION"] = launch.session_token;
-    }
-    launch.command.args.push_back(ssh::git_service_program(request.service));
-    launch.command.args.push_back(repos_.path_for(request.app).string());
-    return launch;
-  }
-
-  void git_finished(const std::string& session_token) override {
-    if (!session_token.empty()) sessions_.close(session_token);
-  }
-
-  int run_admin(const ssh::AdminRequest& request, const ssh::Identity& who,
-                const ssh::CommandOutput& output) override {
-    return commands_.run(request, who, output);
-  }
-
-  // The hook's control socket: one thread per push, owned by the daemon.
-  void serve_hooks(hookrpc::Listener& listener) {
-    while (auto connection = listener.accept()) {
-      ++active_jobs_;
-      std::thread([this, connection = std::move(*connection)]() mutable {
-        try {
-          pipeline::handle_push(connection, services_);
-        } catch (const std::exception& e) {
-          spdlog::error("push job crashed: {}", e.what());
-        }
-        --active_jobs_;
-      }).detach();
-    }
-  }
-
-  int active_jobs() const { return active_jobs_; }
-
- private:
-  std::optional<std::string> ensure_app(const std::string& app) {
-    std::lock_guard lock(create_mutex_);  // two first pushes must not both create the repo
-    if (auto error = repos_.ensure(app)) return error;
-    store_.create_app(app);
-    return std::nullopt;
-  }
-
-  const config::GatewayConfig& config_;
-  state::Store store_;
-  git::RepoStore repos_;
-  pipeline::SessionRegistry sessions_;
-  pipeline::EnvLocks locks_;
-  builders::BuilderRegistry builders_;
-  cluster::PodmanDriver driver_;
-  proxy::NginxProxy proxy_;
-  pipeline::LifecycleHooks hooks_;
-  pipeline::Services services_;
-  commands::AdminCommands commands_;
-  pipeline::Reconciler reconciler_;
-  std::mutex create_mutex_;
-  std::atomic<int> active_jobs_{0};
-};
-
 void prepare_data_dir(const config::GatewayConfig& config) {
   for (const auto& dir : {config.data_dir, config.repos_dir(), config.logs_dir(), config.builds_dir()})
     std::filesystem::create_directories(dir);
-  ::chmod(config.data_dir.c_str(), 0700);  // repos, logs and the state db are private
+  ::chmod(config.data_dir.c_str(), 0700);  // repos, logs, the state db and the hook socket are private
   write_containers_conf(config.containers_conf());
   ::setenv("CONTAINERS_CONF", config.containers_conf().c_str(), 1);
   registry::write_registries_conf(config.registries_conf(), config.registry);
@@ -159,72 +51,97 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   }
 }
 
+// Nothing essential may be missing: say what, and how to fix it, before
+// anyone pushes.
+Result<> check_host(const config::GatewayConfig& config) {
+  std::string missing;
+  for (const auto& check : run_checks(config)) {
+    if (check.ok || !check.essential) continue;
+    log()->critical("missing {}: {}", check.name, check.detail);
+    missing += (missing.empty() ? "" : ", ") + check.name;
+  }
+  if (missing.empty()) return ok();
+  return fail("cannot start: missing " + missing + " (details above; `porter doctor` checks again)");
+}
+
 void write_addr_file(const config::GatewayConfig& config, int port) {
   const auto temp = config.addr_file().string() + ".tmp";
   std::ofstream(temp) << config.listen_host << ":" << port << "\n";
   std::filesystem::rename(temp, config.addr_file());
 }
 
+// SIGINT and SIGTERM are blocked in every thread and taken by sigwait.
+sigset_t stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+int refuse_to_start(const std::string& message) {
+  log()->critical("{}", message);
+  return 1;
+}
+
+int serve(const config::GatewayConfig& config) {
+  prepare_data_dir(config);
+  if (auto checked = check_host(config); !checked) return refuse_to_start(checked.error().message);
+  if (auto key = ssh::ensure_host_key(config.host_key); !key) return refuse_to_start(key.error().message);
+  auto jobs_cgroup = proc::jobs_cgroup_root(config.data_dir);
+  if (!jobs_cgroup) return refuse_to_start(jobs_cgroup.error().message);
+
+  Gateway gateway(config, *jobs_cgroup);
+  if (auto started = gateway.proxy().start(); !started) return refuse_to_start(started.error().message);
+  // What a killed predecessor left is ended before any new push is taken.
+  pipeline::recover_interrupted_deploys(config, *jobs_cgroup, gateway.store());
+  gateway.reconciler().start(kReconcileInterval);
+
+  hookrpc::Server hooks;
+  if (auto listening = hooks.listen(config.control_socket()); !listening)
+    return refuse_to_start(listening.error().message);
+  hooks.start([&](const hookrpc::HookRequest& request, const hookrpc::OutputSink& output) {
+    return gateway.handle_push(request, output);
+  });
+
+  ssh::Server server(gateway, {config.timeouts.auth, config.timeouts.idle});
+  if (auto listening = server.listen(config.listen_host, config.listen_port, config.host_key); !listening)
+    return refuse_to_start(listening.error().message);
+  write_addr_file(config, server.bound_port());
+  log()->info("listening on {}:{} data_dir={} apps at http://<env>.<app>.{}:{}", config.listen_host,
+              server.bound_port(), config.data_dir.string(), config.proxy_domain, gateway.proxy().port());
+
+  std::jthread acceptor([&](std::stop_token stop) { server.serve(stop); });
+  const auto signals = stop_signals();
+  int signal = 0;
+  sigwait(&signals, &signal);
+  log()->info("stopping on signal {}: waiting up to {} s for sessions to end", signal, kSessionGrace.count());
+  acceptor.request_stop();
+  acceptor.join();
+  server.shutdown(kSessionGrace);  // sessions end; their pushes' jobs are cancelled with them
+  hooks.shutdown();                // and joined here
+  std::filesystem::remove(config.addr_file());
+  return 0;
+}
+
 }  // namespace
 
 int run_daemon(config::GatewayConfig config) {
   ::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error value, not a signal
+  const auto signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: all inherit it
   git_libgit2_init();
   ssh_init();
+  int exit_code = 1;
   try {
-    prepare_data_dir(config);
     if (config.proxy_port == 0) config.proxy_port = http::free_port();
-    if (auto error = ssh::ensure_host_key(config.host_key)) {
-      spdlog::critical("{}", *error);
-      return 1;
-    }
-    Gateway gateway(config);
-    if (auto error = gateway.proxy().start()) {
-      spdlog::critical("{}", *error);
-      return 1;
-    }
-    gateway.reconciler().start();
-    if (int interrupted = gateway.store().mark_unfinished_interrupted())
-      spdlog::warn("{} deploys were left unfinished by the previous run; recorded as interrupted", interrupted);
-
-    hookrpc::Listener hooks(config.control_socket());
-    if (!hooks.ok()) {
-      spdlog::critical("{}", hooks.error());
-      return 1;
-    }
-    std::thread hook_thread([&] { gateway.serve_hooks(hooks); });
-
-    ssh::Server server(gateway, {config.timeouts.auth, config.timeouts.idle});
-    if (auto error = server.listen(config.listen_host, config.listen_port, config.host_key)) {
-      spdlog::critical("{}", *error);
-      hooks.shutdown();
-      hook_thread.join();
-      return 1;
-    }
-    write_addr_file(config, server.bound_port());
-    spdlog::info("listening on {}:{} data_dir={} apps at http://<env>.<app>.{}:{}", config.listen_host,
-                 server.bound_port(), config.data_dir.string(), config.proxy_domain, gateway.proxy().port());
-    running_server = &server;
-    ::signal(SIGINT, on_stop_signal);
-    ::signal(SIGTERM, on_stop_signal);
-    server.serve();
-    running_server = nullptr;
-
-    spdlog::info("stopping: waiting for sessions to end");
-    server.drain(std::chrono::seconds(10));
-    hooks.shutdown();
-    hook_thread.join();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (gateway.active_jobs() > 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::filesystem::remove(config.addr_file());
+    exit_code = serve(config);
   } catch (const std::exception& e) {
-    spdlog::critical("gateway failed: {}", e.what());
-    return 1;
+    log()->critical("gateway failed: {}", e.what());
   }
   ssh_finalize();
   git_libgit2_shutdown();
-  return 0;
+  return exit_code;
 }
 
 }  // namespace porter

@@ -1,6 +1,6 @@
 #pragma once
-// `porter serve`: wires the SSH server, the repo store, the hook control
-// socket and the deploy pipeline together.
+// `porter serve`: checks the host, cleans up after an interrupted run, starts
+// the gateway's parts, and on SIGINT/SIGTERM stops them in order.
 #include "config/gateway_config.hpp"
 
 namespace porter {

@@ -1,26 +1,19 @@
-#include "cluster/podman_driver.hpp"
+#include "cluster/local_driver.hpp"
 
-#include <sys/stat.h>
-
-#include <fstream>
 #include <thread>
 
-#include "cluster/manifests.hpp"
 #include "http/probe.hpp"
+#include "util/file.hpp"
 
 namespace porter::cluster {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::chrono::seconds kPodmanTimeout{600};  // kube play may pull a large image from the registry
+using Clock = std::chrono::steady_clock;
+using release::Replica;
 
-// Manifests and env files hold config vars: owner-only, from creation on.
-void write_private(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  const mode_t old_mask = ::umask(0077);
-  std::ofstream(file, std::ios::trunc) << text;
-  ::umask(old_mask);
-}
+constexpr std::chrono::seconds kPodmanTimeout{600};  // kube play may pull a large image from the registry
+constexpr std::chrono::milliseconds kHealthInterval{500};
 
 proc::RunResult podman(std::vector<std::string> args, const proc::LineSink& output, const proc::CancelToken& cancel) {
   return proc::run({.program = "podman", .args = std::move(args), .env = {}, .dir = {}}, output, cancel,
@@ -29,18 +22,31 @@ proc::RunResult podman(std::vector<std::string> args, const proc::LineSink& outp
 
 const proc::LineSink quiet = [](const std::string&) {};
 
+std::string seconds_since(Clock::time_point start) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(Clock::now() - start).count());
+  return text;
+}
+
+std::vector<int> web_ports(const std::vector<Replica>& replicas) {
+  std::vector<int> ports;
+  for (const auto& replica : replicas)
+    if (replica.service == "web") ports.push_back(replica.port);
+  return ports;
+}
+
 }  // namespace
 
-fs::path PodmanDriver::release_dir(const release::ReleasePlan& plan) const {
+fs::path LocalDriver::release_dir(const release::ReleasePlan& plan) const {
   return releases_dir_ / plan.app / plan.env / ("v" + std::to_string(plan.version));
 }
 
-fs::path PodmanDriver::manifest_file(const release::ReleasePlan& plan, const Replica& replica) const {
+fs::path LocalDriver::manifest_file(const release::ReleasePlan& plan, const Replica& replica) const {
   return release_dir(plan) / (replica.service + "-" + std::to_string(replica.index) + ".yaml");
 }
 
-Placement PodmanDriver::placement(const release::ReleasePlan& plan, const release::Service& service,
-                                  const Replica& replica) const {
+Placement LocalDriver::placement(const release::ReleasePlan& plan, const release::Service& service,
+                                 const Replica& replica) const {
   Placement placement{object_name(plan, "v" + std::to_string(plan.version) + "-" + service.name + "-" +
                                             std::to_string(replica.index)),
                       1, true, std::nullopt, std::nullopt};
@@ -56,21 +62,21 @@ Placement PodmanDriver::placement(const release::ReleasePlan& plan, const releas
 }
 
 // podman's own chatter (ids) stays out of the progress; its error lines do not.
-bool PodmanDriver::play(const fs::path& manifest, const proc::LineSink& output, const proc::CancelToken& cancel) {
+bool LocalDriver::play(const fs::path& manifest, const proc::LineSink& output, const proc::CancelToken& cancel) {
   auto result = podman({"kube", "play", "--quiet", manifest.string()}, quiet, cancel);
   if (!result.ok())
     for (const auto& line : result.last_lines) output(line);
   return result.ok();
 }
 
-proc::RunResult PodmanDriver::run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
-                                            const proc::CancelToken& cancel) {
+proc::RunResult LocalDriver::run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
+                                           const proc::CancelToken& cancel) {
   const auto name = object_name(plan, "v" + std::to_string(plan.version) + "-predeploy");
-  write_private(release_dir(plan) / "predeploy.yaml", render_predeploy_job(plan));
+  util::write_private_file(release_dir(plan) / "predeploy.yaml", render_predeploy_job(plan));
   std::string env_file;
   for (const auto& [key, value] : plan.config) env_file += key + "=" + value + "\n";
   const auto env_path = release_dir(plan) / "predeploy.env";
-  write_private(env_path, env_file);
+  util::write_private_file(env_path, env_file);
   // podman has no local Job runner: run the Job's container as a one-off.
   std::vector<std::string> args = {"run", "--rm", "--name", name, "--network", "host", "--env-file", env_path.string(),
                                    "--entrypoint", plan.predeploy.front(), plan.image};
@@ -85,45 +91,92 @@ proc::RunResult PodmanDriver::run_predeploy(const release::ReleasePlan& plan, co
   return result;
 }
 
-StartResult PodmanDriver::start(const release::ReleasePlan& plan, const proc::LineSink& output,
-                                const proc::CancelToken& cancel) {
-  StartResult result;
-  write_private(release_dir(plan) / "kubernetes.yaml", render_cluster_manifests(plan));
+Result<std::vector<Replica>> LocalDriver::start(const release::ReleasePlan& plan, const Output& output,
+                                                const proc::CancelToken& cancel) {
+  util::write_private_file(release_dir(plan) / "kubernetes.yaml", render_cluster_manifests(plan));
+  auto replicas = play_all(plan, output, cancel);
+  if (!replicas) return replicas;
+  if (auto healthy = wait_healthy(plan, *replicas, output, cancel); !healthy) {
+    stop(*replicas);
+    return std::unexpected(healthy.error());
+  }
+  return replicas;
+}
+
+Result<std::vector<Replica>> LocalDriver::play_all(const release::ReleasePlan& plan, const Output& output,
+                                                   const proc::CancelToken& cancel) {
+  std::vector<Replica> started;
   for (const auto& service : plan.services) {
     for (int index = 0; index < service.replicas; ++index) {
       Replica replica{service.name, index, "", service.is_web() ? http::free_port() : 0};
       const auto spec = placement(plan, service, replica);
       replica.pod = spec.name + "-pod-0";  // podman's name for a Deployment's pod
       const auto manifest = manifest_file(plan, replica);
-      write_private(manifest, render_deployment(plan, service, spec));
-      if (!play(manifest, output, cancel)) {
-        stop(result.replicas);
-        stop({replica});
-        result.failure = cancel.cancelled() ? "cancelled" : "starting " + replica.pod + " failed";
-        return result;
+      util::write_private_file(manifest, render_deployment(plan, service, spec));
+      if (!play(manifest, output.detail, cancel)) {
+        started.push_back(replica);  // kube play may have left it half made
+        stop(started);
+        return fail(cancel.cancelled() ? "cancelled" : "starting " + replica.pod + " failed");
       }
-      result.replicas.push_back(replica);
+      started.push_back(replica);
     }
   }
-  result.ok = true;
-  return result;
+  return started;
 }
 
-void PodmanDriver::stop(const std::vector<Replica>& replicas) {
+// Every web replica must answer 2xx/3xx on the health path before any traffic moves.
+Result<> LocalDriver::wait_healthy(const release::ReleasePlan& plan, const std::vector<Replica>& replicas,
+                                   const Output& output, const proc::CancelToken& cancel) {
+  const auto* web = plan.web();
+  if (!web || web->replicas == 0) return ok();
+  const auto& check = web->healthcheck;
+  output.stage("Health check GET " + check.path + " on web x" + std::to_string(web->replicas));
+  const auto started = Clock::now();
+  for (const auto& replica : replicas) {
+    if (replica.service != "web") continue;
+    std::optional<int> status;
+    for (int attempt = 1; attempt <= check.attempts; ++attempt) {
+      const auto attempt_started = Clock::now();
+      status = http::get_status("127.0.0.1", replica.port, check.path, check.timeout);
+      if (status && *status >= 200 && *status < 400) break;
+      // Attempts are spaced: a refused connection returns at once.
+      if (!proc::sleep_until(cancel, attempt_started + kHealthInterval)) return fail("cancelled");
+    }
+    if (!status || *status < 200 || *status >= 400)
+      return fail("release v" + std::to_string(plan.version) + " never became healthy: GET " + check.path +
+                  " on web." + std::to_string(replica.index) + " " +
+                  (status ? "answered " + std::to_string(*status) : "did not answer") + " after " +
+                  std::to_string(check.attempts) + " attempts; rolled back");
+  }
+  output.detail("ok: all web replicas healthy after " + seconds_since(started));
+  return ok();
+}
+
+Result<std::string> LocalDriver::route(const release::ReleasePlan& plan, const std::vector<Replica>& replicas,
+                                       const Output& output) {
+  const auto* web = plan.web();
+  if (!web || web->replicas == 0) return std::string();
+  const auto started = Clock::now();
+  if (auto routed = proxy_.route(plan.app, plan.env, web_ports(replicas), web->timeouts); !routed)
+    return fail("switching traffic failed: " + routed.error().message);
+  output.detail("traffic switched to v" + std::to_string(plan.version) + " in " + seconds_since(started));
+  return proxy_.url(plan.app, plan.env);
+}
+
+void LocalDriver::stop(const std::vector<Replica>& replicas) {
   // Traffic has already moved away (the proxy drained), so a short grace will
   // do. `pod stop` then `pod rm` is far faster than `pod rm --force --time`,
   // and podman stops the pods one after the other: one podman per pod.
-  std::vector<std::thread> stoppers;
+  std::vector<std::jthread> stoppers;
   for (const auto& replica : replicas)
     stoppers.emplace_back([pod = replica.pod] {
       proc::CancelToken never;
       podman({"pod", "stop", "--ignore", "--time", "2", pod}, quiet, never);
       podman({"pod", "rm", "--force", "--ignore", pod}, quiet, never);
     });
-  for (auto& stopper : stoppers) stopper.join();
 }
 
-bool PodmanDriver::is_running(const Replica& replica) {
+bool LocalDriver::is_running(const Replica& replica) {
   std::string state;
   proc::CancelToken never;
   podman({"pod", "inspect", "--format", "{{.State}}", replica.pod}, [&](const std::string& line) { state = line; },
@@ -131,7 +184,7 @@ bool PodmanDriver::is_running(const Replica& replica) {
   return state == "Running" || state == "Degraded";
 }
 
-bool PodmanDriver::restore(const release::ReleasePlan& plan, const Replica& replica) {
+bool LocalDriver::restore(const release::ReleasePlan& plan, const Replica& replica) {
   proc::CancelToken never;
   stop({replica});
   return play(manifest_file(plan, replica), quiet, never);

@@ -1,17 +1,15 @@
 #include "commands/admin_commands.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "pipeline/build_cache.hpp"
 #include "pipeline/progress.hpp"
-#include "pipeline/release_runner.hpp"
+#include "util/log.hpp"
 
 namespace porter::commands {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int fail(const ssh::CommandOutput& output, const std::string& message) {
+int refuse(const ssh::CommandOutput& output, const std::string& message) {
   output.err("porter: " + message + "\n");
   return 1;
 }
@@ -20,7 +18,7 @@ int fail(const ssh::CommandOutput& output, const std::string& message) {
 // rollback. Holds the environment's lock throughout.
 class Rerelease {
  public:
-  Rerelease(pipeline::Services& services, const ssh::AdminRequest& request, const ssh::Identity& who,
+  Rerelease(const CommandServices& services, const Command& request, const ssh::Identity& who,
             const ssh::CommandOutput& output)
       : services_(services),
         request_(request),
@@ -51,20 +49,20 @@ class Rerelease {
     auto release = pipeline::prepare_release(*plan, {.app = {}, .env = {}, .deploy_id = 0,
                                                      .commit_sha = base.commit_sha, .image = {}, .plan_yaml = {},
                                                      .description = description, .pusher = who_.name, .config = {}},
-                                             services_);
+                                             services_.store);
     release.run_predeploy = run_predeploy;
     const auto version = release.plan.version;
     const auto event = release.event;
-    auto outcome = pipeline::run_release(std::move(release), progress_, services_);
-    if (!outcome.ok) {
+    auto url = pipeline::run_release(std::move(release), progress_, services_.release);
+    if (!url) {
       auto failed = event;
-      failed["error"] = outcome.failure;
-      services_.hooks.run("on-failure", failed, progress_.detail_sink(), *cancel_);
-      progress_.verdict(request_.env + " v" + std::to_string(version) + " failed: " + outcome.failure + "; v" +
+      failed["error"] = url.error().message;
+      services_.release.hooks.run(pipeline::HookStage::on_failure, failed, progress_.detail_sink(), *cancel_);
+      progress_.verdict(request_.env + " v" + std::to_string(version) + " failed: " + url.error().message + "; v" +
                         std::to_string(base.version) + " is still serving");
       return false;
     }
-    const auto where = outcome.url.empty() ? std::string("running") : "live at " + outcome.url;
+    const auto where = url->empty() ? std::string("running") : "live at " + *url;
     progress_.verdict(request_.env + " v" + std::to_string(version) + " is " + where + " (" +
                       pipeline::seconds_since(started) + ")");
     return true;
@@ -73,8 +71,8 @@ class Rerelease {
   pipeline::Progress& progress() { return progress_; }
 
  private:
-  pipeline::Services& services_;
-  const ssh::AdminRequest& request_;
+  const CommandServices& services_;
+  const Command& request_;
   const ssh::Identity& who_;
   std::shared_ptr<proc::CancelToken> cancel_;
   pipeline::Progress progress_;
@@ -82,20 +80,35 @@ class Rerelease {
 
 }  // namespace
 
-int AdminCommands::run(const ssh::AdminRequest& request, const ssh::Identity& who, const ssh::CommandOutput& output) {
-  if (request.verb == "apps:list") return apps_list(who, output);
-  if (!who.may_use_app(request.app)) return fail(output, "access denied: your key may not use app '" + request.app + "'");
-  if (!request.env.empty() && !who.may_use_environment(request.env))
-    return fail(output, "access denied: your key may not use " + request.env);
-  if (request.verb == "apps:create") return apps_create(request, output);
-  if (!repos_.exists(request.app)) return fail(output, "no app named '" + request.app + "'");
-  if (request.verb == "cache:purge") return cache_purge(request, output);
-  if (request.verb == "config") return config_show(request, output);
-  if (request.verb == "config:get") return config_get(request, output);
-  if (request.verb == "config:set" || request.verb == "config:unset") return config_change(request, who, output);
-  if (request.verb == "releases") return releases(request, output);
-  if (request.verb == "rollback") return rollback(request, who, output);
-  return fail(output, "unknown command " + request.verb);
+int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identity& who,
+                       const ssh::CommandOutput& output) {
+  auto command = parse_command(words);
+  if (!command) return refuse(output, command.error().message);
+  util::logger("commands")->info("command user={} verb={} app={} env={}", who.name, command->name, command->app,
+                                 command->env);
+  if (command->verb == Verb::apps_list) return apps_list(who, output);
+  if (!who.may_use_app(command->app))
+    return refuse(output, "access denied: your key may not use app '" + command->app + "'");
+  if (!command->env.empty() && !who.may_use_environment(command->env))
+    return refuse(output, "access denied: your key may not use " + command->env);
+  if (command->verb == Verb::apps_create) return apps_create(*command, output);
+  if (!services_.repos.exists(command->app)) return refuse(output, "no app named '" + command->app + "'");
+  return dispatch(*command, who, output);
+}
+
+int AdminCommands::dispatch(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output) {
+  switch (command.verb) {
+    case Verb::apps_list: return apps_list(who, output);
+    case Verb::apps_create: return apps_create(command, output);
+    case Verb::cache_purge: return cache_purge(command, output);
+    case Verb::config_show: return config_show(command, output);
+    case Verb::config_get: return config_get(command, output);
+    case Verb::config_set:
+    case Verb::config_unset: return config_change(command, who, output);
+    case Verb::releases: return releases(command, output);
+    case Verb::rollback: return rollback(command, who, output);
+  }
+  return refuse(output, "unknown command " + command.name);
 }
 
 int AdminCommands::apps_list(const ssh::Identity& who, const ssh::CommandOutput& output) {
@@ -104,39 +117,40 @@ int AdminCommands::apps_list(const ssh::Identity& who, const ssh::CommandOutput&
   return 0;
 }
 
-int AdminCommands::apps_create(const ssh::AdminRequest& request, const ssh::CommandOutput& output) {
-  if (repos_.exists(request.app)) return fail(output, "app '" + request.app + "' already exists");
-  if (auto error = ensure_app_(request.app)) return fail(output, *error);
+int AdminCommands::apps_create(const Command& request, const ssh::CommandOutput& output) {
+  if (services_.repos.exists(request.app)) return refuse(output, "app '" + request.app + "' already exists");
+  if (auto created = services_.ensure_app(request.app); !created) return refuse(output, created.error().message);
   output.out("created app '" + request.app + "'\n");
   return 0;
 }
 
-int AdminCommands::cache_purge(const ssh::AdminRequest& request, const ssh::CommandOutput& output) {
+int AdminCommands::cache_purge(const Command& request, const ssh::CommandOutput& output) {
   pipeline::purge_cache(services_.config.cache_dir(), request.app, request.env);
   output.out("purged the build cache of " + request.app + (request.env.empty() ? "" : " (" + request.env + ")") + "\n");
   return 0;
 }
 
-int AdminCommands::config_show(const ssh::AdminRequest& request, const ssh::CommandOutput& output) {
+int AdminCommands::config_show(const Command& request, const ssh::CommandOutput& output) {
   for (const auto& [key, value] : services_.store.config_vars(request.app, request.env))
     output.out(key + "=" + value + "\n");
   return 0;
 }
 
-int AdminCommands::config_get(const ssh::AdminRequest& request, const ssh::CommandOutput& output) {
+int AdminCommands::config_get(const Command& request, const ssh::CommandOutput& output) {
   auto vars = services_.store.config_vars(request.app, request.env);
   auto it = vars.find(request.args[0]);
-  if (it == vars.end()) return fail(output, request.args[0] + " is not set in " + request.app + " (" + request.env + ")");
+  if (it == vars.end()) return refuse(output, request.args[0] + " is not set in " + request.app + " (" + request.env + ")");
   output.out(it->second + "\n");
   return 0;
 }
 
-int AdminCommands::config_change(const ssh::AdminRequest& request, const ssh::Identity& who,
+int AdminCommands::config_change(const Command& request, const ssh::Identity& who,
                                  const ssh::CommandOutput& output) {
   Rerelease rerelease(services_, request, who, output);
-  auto lease = rerelease.lock(request.verb);
+  auto lease = rerelease.lock(request.name);
   if (!lease) return 1;
   const auto before = services_.store.config_vars(request.app, request.env);
+  const bool setting = request.verb == Verb::config_set;
   state::ConfigVars changed;
   std::vector<std::string> keys;
   for (const auto& arg : request.args) {
@@ -146,13 +160,10 @@ int AdminCommands::config_change(const ssh::AdminRequest& request, const ssh::Id
   }
   std::string names;
   for (const auto& key : keys) names += (names.empty() ? "" : ", ") + key;
-  if (request.verb == "config:set")
-    services_.store.set_config_vars(request.app, request.env, changed);
-  else
-    services_.store.unset_config_vars(request.app, request.env, keys);
-  spdlog::info("config changed app={} env={} keys={} user={}", request.app, request.env, names, who.name);
+  services_.store.change_config_vars(request.app, request.env, changed, setting ? std::vector<std::string>{} : keys);
+  util::logger("commands")->info("config changed app={} env={} keys={} user={}", request.app, request.env, names, who.name);
   auto& progress = rerelease.progress();
-  progress.stage((request.verb == "config:set" ? "Set " : "Unset ") + names + " on " + request.app + " (" +
+  progress.stage((setting ? "Set " : "Unset ") + names + " on " + request.app + " (" +
                  request.env + ")");
 
   const auto live = services_.store.live_release(request.app, request.env);
@@ -160,23 +171,19 @@ int AdminCommands::config_change(const ssh::AdminRequest& request, const ssh::Id
     progress.verdict("no release of " + request.env + " yet: the change takes effect at the next deploy");
     return 0;
   }
-  if (rerelease.run(*live, services_.store.config_vars(request.app, request.env), request.verb + " " + names, true))
+  if (rerelease.run(*live, services_.store.config_vars(request.app, request.env), request.name + " " + names, true))
     return 0;
   // The release failed: put the config back as it was, so nothing changed.
-  services_.store.unset_config_vars(request.app, request.env, keys);
-  state::ConfigVars restore;
-  for (const auto& key : keys)
-    if (auto it = before.find(key); it != before.end()) restore[key] = it->second;
-  services_.store.set_config_vars(request.app, request.env, restore);
+  services_.store.replace_config_vars(request.app, request.env, before);
   return 1;
 }
 
-int AdminCommands::releases(const ssh::AdminRequest& request, const ssh::CommandOutput& output) {
+int AdminCommands::releases(const Command& request, const ssh::CommandOutput& output) {
   auto all = services_.store.releases(request.app, request.env);
   if (all.empty()) output.out("no releases of " + request.app + " (" + request.env + ") yet\n");
   for (const auto& release : all) {
     char line[1024];
-    std::snprintf(line, sizeof line, "v%-4d %-10s %-7.7s %s  %s  %s  %s\n", release.version, release.status.c_str(),
+    std::snprintf(line, sizeof line, "v%-4d %-10s %-7.7s %s  %s  %s  %s\n", release.version, state::to_string(release.status),
                   release.commit_sha.c_str(), release.image.c_str(), release.pusher.c_str(),
                   release.created_at.c_str(), release.description.c_str());
     output.out(line);
@@ -184,7 +191,7 @@ int AdminCommands::releases(const ssh::AdminRequest& request, const ssh::Command
   return 0;
 }
 
-int AdminCommands::rollback(const ssh::AdminRequest& request, const ssh::Identity& who,
+int AdminCommands::rollback(const Command& request, const ssh::Identity& who,
                             const ssh::CommandOutput& output) {
   auto text = request.args[0];
   const int version = std::stoi(text.front() == 'v' ? text.substr(1) : text);
@@ -192,19 +199,15 @@ int AdminCommands::rollback(const ssh::AdminRequest& request, const ssh::Identit
   auto lease = rerelease.lock("rollback");
   if (!lease) return 1;
   const auto target = services_.store.release_version(request.app, request.env, version);
-  if (!target) return fail(output, "no release v" + std::to_string(version) + " of " + request.app + " (" + request.env + ")");
-  if (target->status == "live") return fail(output, "v" + std::to_string(version) + " is already live");
+  if (!target) return refuse(output, "no release v" + std::to_string(version) + " of " + request.app + " (" + request.env + ")");
+  if (target->status == state::ReleaseStatus::live) return refuse(output, "v" + std::to_string(version) + " is already live");
   auto& progress = rerelease.progress();
   progress.stage("Rolling back " + request.app + " (" + request.env + ") to v" + std::to_string(version) + ": image " +
                  target->image + " with its config, no rebuild");
   progress.warning("database migrations run by later releases are not undone");
   if (!rerelease.run(*target, target->config, "rollback to v" + std::to_string(version), false)) return 1;
   // Like Heroku: the environment's config vars become the rolled-back release's.
-  auto current = services_.store.config_vars(request.app, request.env);
-  std::vector<std::string> keys;
-  for (const auto& [key, value] : current) keys.push_back(key);
-  services_.store.unset_config_vars(request.app, request.env, keys);
-  services_.store.set_config_vars(request.app, request.env, target->config);
+  services_.store.replace_config_vars(request.app, request.env, target->config);
   return 0;
 }
 

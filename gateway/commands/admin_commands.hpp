@@ -3,35 +3,48 @@
 // rollback. Config changes and rollbacks make a new release of an existing
 // image (no rebuild), under the same per-environment lock as pushes.
 #include <functional>
-#include <optional>
 
+#include "commands/verbs.hpp"
+#include "config/gateway_config.hpp"
 #include "git/repo_store.hpp"
-#include "pipeline/services.hpp"
+#include "pipeline/env_locks.hpp"
+#include "pipeline/release_runner.hpp"
 #include "ssh/session_handler.hpp"
 
 namespace porter::commands {
 
+// Creates an app's repository and record if needed.
+using EnsureApp = std::function<Result<>(const std::string& app)>;
+
+// What the commands need.
+struct CommandServices {
+  const config::GatewayConfig& config;
+  state::Store& store;
+  pipeline::EnvLocks& locks;
+  pipeline::Releaser release;
+  const git::RepoStore& repos;
+  EnsureApp ensure_app;
+};
+
 class AdminCommands {
  public:
-  using EnsureApp = std::function<std::optional<std::string>(const std::string& app)>;
-  AdminCommands(pipeline::Services& services, const git::RepoStore& repos, EnsureApp ensure_app)
-      : services_(services), repos_(repos), ensure_app_(std::move(ensure_app)) {}
+  explicit AdminCommands(CommandServices services) : services_(std::move(services)) {}
 
-  int run(const ssh::AdminRequest& request, const ssh::Identity& who, const ssh::CommandOutput& output);
+  // Returns the command's exit status.
+  int run(const std::vector<std::string>& words, const ssh::Identity& who, const ssh::CommandOutput& output);
 
  private:
+  int dispatch(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
   int apps_list(const ssh::Identity& who, const ssh::CommandOutput& output);
-  int apps_create(const ssh::AdminRequest& request, const ssh::CommandOutput& output);
-  int cache_purge(const ssh::AdminRequest& request, const ssh::CommandOutput& output);
-  int config_show(const ssh::AdminRequest& request, const ssh::CommandOutput& output);
-  int config_get(const ssh::AdminRequest& request, const ssh::CommandOutput& output);
-  int config_change(const ssh::AdminRequest& request, const ssh::Identity& who, const ssh::CommandOutput& output);
-  int releases(const ssh::AdminRequest& request, const ssh::CommandOutput& output);
-  int rollback(const ssh::AdminRequest& request, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int apps_create(const Command& command, const ssh::CommandOutput& output);
+  int cache_purge(const Command& command, const ssh::CommandOutput& output);
+  int config_show(const Command& command, const ssh::CommandOutput& output);
+  int config_get(const Command& command, const ssh::CommandOutput& output);
+  int config_change(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int releases(const Command& command, const ssh::CommandOutput& output);
+  int rollback(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
 
-  pipeline::Services& services_;
-  const git::RepoStore& repos_;
-  EnsureApp ensure_app_;
+  CommandServices services_;
 };
 
 }  // namespace porter::commands

@@ -122,7 +122,7 @@ bool is_valid_service_name(const std::string& name) {
   return std::regex_match(name, pattern);
 }
 
-std::variant<AppConfig, AppConfigError> parse_app_config(const std::string& yaml_text) {
+Result<AppConfig> parse_app_config(const std::string& yaml_text) {
   AppConfig config;
   try {
     auto root = load_yaml(yaml_text, "porter.yaml");
@@ -135,7 +135,7 @@ std::variant<AppConfig, AppConfigError> parse_app_config(const std::string& yaml
   } catch (const YamlError& e) {
     std::string message = e.what();
     if (!message.starts_with("porter.yaml")) message = "porter.yaml " + message;
-    return AppConfigError{message};
+    return fail(message);
   }
   return config;
 }

@@ -5,8 +5,9 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "util/result.hpp"
 
 namespace porter::config {
 
@@ -51,11 +52,8 @@ struct AppConfig {
   std::optional<Predeploy> predeploy;
 };
 
-struct AppConfigError {
-  std::string message;  // one line, names file, line and field
-};
-
-std::variant<AppConfig, AppConfigError> parse_app_config(const std::string& yaml_text);
+// Errors are one line naming the file, the line and the field.
+Result<AppConfig> parse_app_config(const std::string& yaml_text);
 
 bool is_valid_service_name(const std::string& name);
 

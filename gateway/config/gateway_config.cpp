@@ -56,32 +56,39 @@ void read_cache(const YAML::Node& node, GatewayConfig& config) {
   if (node["budget_mb"]) config.cache_budget_mb = read_scalar<std::uint64_t>(node["budget_mb"], "cache.budget_mb");
 }
 
-std::optional<std::string> apply_proxy_listen(GatewayConfig& config, const std::string& listen) {
-  auto host_port = parse_host_port(listen);
-  if (!host_port) return "proxy listen: expected HOST:PORT, got '" + listen + "'";
-  std::tie(config.proxy_host, config.proxy_port) = *host_port;
-  return std::nullopt;
+// `listen` and `proxy.listen` ("proxy listen" in messages) take HOST:PORT.
+Result<> apply_host_port(const std::string& what, const std::string& text, std::string& host, int& port) {
+  auto host_port = parse_host_port(text);
+  if (!host_port) return fail(what + ": expected HOST:PORT, got '" + text + "'");
+  std::tie(host, port) = *host_port;
+  return ok();
+}
+
+Result<> apply_listen(GatewayConfig& config, const std::string& listen) {
+  return apply_host_port("listen", listen, config.listen_host, config.listen_port);
+}
+
+Result<> apply_proxy_listen(GatewayConfig& config, const std::string& listen) {
+  return apply_host_port("proxy listen", listen, config.proxy_host, config.proxy_port);
+}
+
+// A value checked outside the YAML model still names its line.
+void require_applied(const Result<>& applied, const YAML::Node& node) {
+  if (!applied) throw YamlError(where(node) + ": " + applied.error().message);
 }
 
 void read_proxy(const YAML::Node& node, GatewayConfig& config) {
   require_map(node, "proxy");
   reject_unknown_keys(node, "proxy", {"listen", "domain"});
   if (node["listen"])
-    if (auto error = apply_proxy_listen(config, read_scalar<std::string>(node["listen"], "proxy.listen")))
-      throw YamlError(where(node["listen"]) + ": " + *error);
+    require_applied(apply_proxy_listen(config, read_scalar<std::string>(node["listen"], "proxy.listen")),
+                    node["listen"]);
   if (node["domain"]) config.proxy_domain = read_scalar<std::string>(node["domain"], "proxy.domain");
 }
 
 std::filesystem::path default_data_dir() {
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : "/var/lib") / ".porter";
-}
-
-std::variant<GatewayConfig, ConfigError> apply_listen(GatewayConfig& config, const std::string& listen) {
-  auto host_port = parse_host_port(listen);
-  if (!host_port) return ConfigError{"listen: expected HOST:PORT, got '" + listen + "'"};
-  std::tie(config.listen_host, config.listen_port) = *host_port;
-  return config;
 }
 
 }  // namespace
@@ -100,7 +107,7 @@ std::optional<std::pair<std::string, int>> parse_host_port(const std::string& te
   return std::make_pair(match[1].str(), port);
 }
 
-std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string& yaml_text) {
+Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
   GatewayConfig config;
   try {
     auto root = load_yaml(yaml_text, "gateway.yaml");
@@ -109,11 +116,8 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create",
                          "registry", "buildpacks_dir", "cache", "proxy", "hooks_dir", "branches", "apps", "timeouts"});
-    if (root["listen"]) {
-      auto applied = apply_listen(config, read_scalar<std::string>(root["listen"], "listen"));
-      if (auto* error = std::get_if<ConfigError>(&applied))
-        throw YamlError(where(root["listen"]) + ": " + error->message);
-    }
+    if (root["listen"])
+      require_applied(apply_listen(config, read_scalar<std::string>(root["listen"], "listen")), root["listen"]);
     if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
     if (root["authorized_keys"])
       config.authorized_keys = read_scalar<std::string>(root["authorized_keys"], "authorized_keys");
@@ -130,29 +134,28 @@ std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string&
     if (root["apps"]) read_apps(root["apps"], config);
     if (root["timeouts"]) read_timeouts(root["timeouts"], config.timeouts);
   } catch (const YamlError& e) {
-    return ConfigError{e.what()};
+    return fail(e.what());
   }
   return config;
 }
 
-std::variant<GatewayConfig, ConfigError> load_gateway_config(const Overrides& overrides) {
+Result<GatewayConfig> load_gateway_config(const Overrides& overrides) {
   GatewayConfig config;
   if (overrides.config_file) {
-    if (!std::ifstream(*overrides.config_file)) return ConfigError{overrides.config_file->string() + ": cannot read"};
-    auto parsed = parse_gateway_config(util::read_file(*overrides.config_file));
-    if (auto* error = std::get_if<ConfigError>(&parsed))
-      return ConfigError{overrides.config_file->string() + ": " + error->message};
-    config = std::get<GatewayConfig>(parsed);
+    const auto file = overrides.config_file->string();
+    if (!std::ifstream(file)) return fail(file + ": cannot read");
+    auto parsed = parse_gateway_config(util::read_file(file));
+    if (!parsed) return fail(file + ": " + parsed.error().message);
+    config = std::move(*parsed);
   }
-  if (overrides.listen) {
-    auto applied = apply_listen(config, *overrides.listen);
-    if (std::holds_alternative<ConfigError>(applied)) return applied;
-  }
+  if (overrides.listen)
+    if (auto applied = apply_listen(config, *overrides.listen); !applied) return std::unexpected(applied.error());
   if (overrides.data_dir) config.data_dir = *overrides.data_dir;
   if (overrides.authorized_keys) config.authorized_keys = *overrides.authorized_keys;
   if (overrides.registry) config.registry = *overrides.registry;
   if (overrides.proxy_listen)
-    if (auto error = apply_proxy_listen(config, *overrides.proxy_listen)) return ConfigError{*error};
+    if (auto applied = apply_proxy_listen(config, *overrides.proxy_listen); !applied)
+      return std::unexpected(applied.error());
   if (config.buildpacks_dir.empty()) config.buildpacks_dir = PORTER_SOURCE_DIR "/buildpacks";
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
   config.data_dir = std::filesystem::absolute(config.data_dir);

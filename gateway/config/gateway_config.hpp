@@ -7,9 +7,10 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
+#include <utility>
 
 #include "config/branch_map.hpp"
+#include "util/result.hpp"
 
 namespace porter::config {
 
@@ -62,13 +63,10 @@ struct Overrides {
 };
 
 // Parses gateway.yaml text. Errors name the line and the key.
-struct ConfigError {
-  std::string message;
-};
-std::variant<GatewayConfig, ConfigError> parse_gateway_config(const std::string& yaml_text);
+Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text);
 
 // Reads the file (if any), applies flags and fills path defaults.
-std::variant<GatewayConfig, ConfigError> load_gateway_config(const Overrides& overrides);
+Result<GatewayConfig> load_gateway_config(const Overrides& overrides);
 
 // "host:port" -> pair; nullopt when malformed.
 std::optional<std::pair<std::string, int>> parse_host_port(const std::string& text);

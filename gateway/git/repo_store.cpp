@@ -21,32 +21,32 @@ using OdbPtr = std::unique_ptr<git_odb, Deleter<git_odb, git_odb_free>>;
 using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
 using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
 
-std::string last_error(const std::string& what) {
+std::unexpected<Error> last_error(const std::string& what) {
   const git_error* error = git_error_last();
-  return what + ": " + (error && error->message ? error->message : "unknown libgit2 error");
+  return fail(what + ": " + (error && error->message ? error->message : "unknown libgit2 error"));
 }
 
-std::optional<std::string> write_hook(const std::filesystem::path& repo_dir) {
+Result<> write_hook(const std::filesystem::path& repo_dir) {
   const auto hook = repo_dir / "hooks" / "pre-receive";
   std::filesystem::create_directories(hook.parent_path());
-  if (util::read_file(hook) == hooks::pre_receive_shim) return std::nullopt;
+  if (util::read_file(hook) == hooks::pre_receive_shim) return ok();
   const auto temp = hook.string() + ".tmp";
   {
     std::ofstream out(temp, std::ios::trunc);
     out << hooks::pre_receive_shim;
-    if (!out) return "cannot write " + temp;
+    if (!out) return fail("cannot write " + temp);
   }
   std::filesystem::permissions(temp, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
                                          std::filesystem::perms::group_exec);
   std::filesystem::rename(temp, hook);  // atomic: a concurrent push never sees half a hook
-  return std::nullopt;
+  return ok();
 }
 
 }  // namespace
 
 bool RepoStore::exists(const std::string& app) const { return std::filesystem::exists(path_for(app) / "HEAD"); }
 
-std::optional<std::string> RepoStore::ensure(const std::string& app) const {
+Result<> RepoStore::ensure(const std::string& app) const {
   const auto dir = path_for(app);
   if (!exists(app)) {
     git_repository* raw = nullptr;
@@ -59,7 +59,7 @@ std::optional<std::string> RepoStore::ensure(const std::string& app) const {
   try {
     return write_hook(dir);
   } catch (const std::filesystem::filesystem_error& e) {
-    return std::string("installing hook: ") + e.what();
+    return fail(std::string("installing hook: ") + e.what());
   }
 }
 
@@ -74,7 +74,7 @@ std::string resolve_ref(const std::filesystem::path& repo_dir, const std::string
   return hex;
 }
 
-std::optional<std::string> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
+Result<> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
                                            const std::string& commit, const std::filesystem::path& target) {
   git_repository* raw_repo = nullptr;
   if (git_repository_open_bare(&raw_repo, repo_dir.c_str()) != 0) return last_error("opening repository");
@@ -103,7 +103,7 @@ std::optional<std::string> checkout_commit(const std::filesystem::path& repo_dir
   options.target_directory = target_text.c_str();
   if (git_checkout_tree(repo.get(), reinterpret_cast<git_object*>(tree.get()), &options) != 0)
     return last_error("checking out");
-  return std::nullopt;
+  return ok();
 }
 
 }  // namespace porter::git

@@ -2,8 +2,9 @@
 // One bare repository per app under <data>/repos, each with the porter
 // pre-receive shim installed.
 #include <filesystem>
-#include <optional>
 #include <string>
+
+#include "util/result.hpp"
 
 namespace porter::git {
 
@@ -13,8 +14,8 @@ class RepoStore {
 
   std::filesystem::path path_for(const std::string& app) const { return root_ / (app + ".git"); }
   bool exists(const std::string& app) const;
-  // Creates the bare repo if needed and (re)writes its hook; error text on failure.
-  std::optional<std::string> ensure(const std::string& app) const;
+  // Creates the bare repo if needed and (re)writes its hook.
+  Result<> ensure(const std::string& app) const;
 
  private:
   std::filesystem::path root_;
@@ -30,7 +31,7 @@ struct Quarantine {
 };
 
 // Writes the tree of `commit` into `target` (which must exist and be empty).
-std::optional<std::string> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
+Result<> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
                                            const std::string& commit, const std::filesystem::path& target);
 
 }  // namespace porter::git

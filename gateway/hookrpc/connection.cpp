@@ -1,5 +1,7 @@
 #include "hookrpc/connection.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -60,41 +62,38 @@ std::optional<Frame> Connection::receive() {
   }
 }
 
-Listener::Listener(const std::filesystem::path& socket_path) {
+Result<> Listener::listen(const std::filesystem::path& socket_path) {
   auto address = unix_address(socket_path);
-  if (!address) {
-    error_ = "socket path too long: " + socket_path.string();
-    return;
-  }
+  if (!address) return fail("socket path too long: " + socket_path.string());
   std::error_code ignored;
   std::filesystem::remove(socket_path, ignored);  // left over from a previous run
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const mode_t old_mask = ::umask(0077);
-  bool bound = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&*address), sizeof *address) == 0 &&
-               ::listen(fd_, 128) == 0;
-  ::umask(old_mask);
-  if (!bound) {
-    error_ = "control socket " + socket_path.string() + ": " + std::strerror(errno);
-    shutdown();
-  }
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&*address), sizeof *address) != 0 ||
+      ::chmod(socket_path.c_str(), 0600) != 0 || ::listen(fd_, 128) != 0)
+    return fail("control socket " + socket_path.string() + ": " + std::strerror(errno));
+  return ok();
 }
 
-Listener::~Listener() { shutdown(); }
-
-void Listener::shutdown() {
-  if (fd_ < 0) return;
-  ::shutdown(fd_, SHUT_RDWR);
-  ::close(fd_);
-  fd_ = -1;
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
-std::optional<Connection> Listener::accept() {
-  for (;;) {
-    int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) return Connection(fd);
-    if (errno == EINTR || errno == ECONNABORTED) continue;
-    return std::nullopt;
+std::optional<Connection> Listener::accept(const std::stop_token& stop) {
+  const int wake = ::eventfd(0, EFD_CLOEXEC);
+  if (wake < 0) return std::nullopt;
+  std::optional<Connection> accepted;
+  {
+    std::stop_callback on_stop(stop, [wake] { ::eventfd_write(wake, 1); });
+    while (!accepted && !stop.stop_requested()) {
+      pollfd watched[2] = {{fd_, POLLIN, 0}, {wake, POLLIN, 0}};
+      if (::poll(watched, 2, -1) < 0 && errno != EINTR) break;
+      if (!watched[0].revents) continue;
+      const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) accepted.emplace(fd);
+    }
   }
+  ::close(wake);
+  return accepted;
 }
 
 }  // namespace porter::hookrpc

@@ -2,9 +2,11 @@
 // A framed, blocking connection over a unix stream socket (one per hook run).
 #include <filesystem>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "hookrpc/framing.hpp"
+#include "util/result.hpp"
 
 namespace porter::hookrpc {
 
@@ -28,20 +30,21 @@ class Connection {
   FrameDecoder decoder_;
 };
 
-// Listens on a unix socket (mode 0600: only the daemon's user may connect).
+// Listens on a unix socket (mode 0600, in the daemon's private data dir:
+// only the daemon's user may connect).
 class Listener {
  public:
-  explicit Listener(const std::filesystem::path& socket_path);
+  Listener() = default;
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
   ~Listener();
-  bool ok() const { return fd_ >= 0; }
-  const std::string& error() const { return error_; }
-  // Blocks; nullopt when the listener was shut down.
-  std::optional<Connection> accept();
-  void shutdown();
+
+  Result<> listen(const std::filesystem::path& socket_path);
+  // Blocks for the next connection; nullopt once `stop` is requested.
+  std::optional<Connection> accept(const std::stop_token& stop);
 
  private:
   int fd_ = -1;
-  std::string error_;
 };
 
 }  // namespace porter::hookrpc

@@ -1,9 +1,9 @@
 #include "pipeline/build_cache.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <vector>
+
+#include "util/log.hpp"
 
 namespace porter::pipeline {
 namespace fs = std::filesystem;
@@ -47,7 +47,7 @@ int evict_caches(const fs::path& root, std::uint64_t budget_mb, const fs::path& 
     fs::remove_all(cache.dir, ec);
     total -= cache.size;
     ++evicted;
-    spdlog::info("build cache evicted dir={} bytes={}", cache.dir.string(), cache.size);
+    util::logger("pipeline")->info("build cache evicted dir={} bytes={}", cache.dir.string(), cache.size);
   }
   return evicted;
 }

@@ -29,8 +29,10 @@ std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, const std::stri
       on_wait(announced);
       lock.lock();
     }
-    // Wake periodically to notice cancellation, which has no notifier of its own.
-    changed_.wait_for(lock, std::chrono::milliseconds(200));
+    // Our turn, a new holder to announce, or the cancel ends this wait.
+    changed_.wait(lock, cancel.token(), [&] {
+      return (queue.serving == ticket && queue.holder.empty()) || (!queue.holder.empty() && queue.holder != announced);
+    });
   }
   queue.holder = holder;
   ++queue.serving;

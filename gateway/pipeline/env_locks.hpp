@@ -54,7 +54,7 @@ class EnvLocks {
   static void skip_abandoned(Queue& queue);
 
   std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable_any changed_;  // waits also end on a cancel
   std::map<std::string, Queue> queues_;
 };
 

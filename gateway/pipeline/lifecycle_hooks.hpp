@@ -5,21 +5,25 @@
 // hook's last line shown to the pusher.
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <string>
 
 #include "proc/process.hpp"
+#include "util/result.hpp"
 
 namespace porter::pipeline {
+
+enum class HookStage { pre_build, post_build, pre_release, post_release, on_failure };
+
+const char* to_string(HookStage stage);  // the hook's file name: "pre-build", ...
 
 class LifecycleHooks {
  public:
   explicit LifecycleHooks(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
-  // Runs the stage's hook if there is one. Returns the refusal message when a
-  // pre-* hook fails; other stages only report.
-  std::optional<std::string> run(const std::string& stage, const std::map<std::string, std::string>& event,
-                                 const proc::LineSink& output, const proc::CancelToken& cancel) const;
+  // Runs the stage's hook if there is one. Only a failing pre-* hook is an
+  // error (its refusal); the other stages only report.
+  Result<> run(HookStage stage, const std::map<std::string, std::string>& event, const proc::LineSink& output,
+               const proc::CancelToken& cancel) const;
 
  private:
   std::filesystem::path dir_;

@@ -1,47 +1,42 @@
 #include "pipeline/reconciler.hpp"
 
-#include <spdlog/spdlog.h>
+#include <condition_variable>
+#include <mutex>
+
+#include "util/log.hpp"
 
 namespace porter::pipeline {
 
-void Reconciler::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-      lock.unlock();
+void Reconciler::start(std::chrono::seconds interval) {
+  thread_ = std::jthread([this, interval](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any tick;
+    std::unique_lock lock(mutex);
+    // Each wait ends after `interval`, or at once when the thread is stopped.
+    while (!tick.wait_for(lock, stop, interval, [] { return false; }) && !stop.stop_requested()) {
       try {
         reconcile_once();
       } catch (const std::exception& e) {
-        spdlog::error("reconcile failed: {}", e.what());
+        util::logger("pipeline")->error("reconcile failed: {}", e.what());
       }
-      lock.lock();
     }
   });
 }
 
-void Reconciler::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
 int Reconciler::reconcile_once() {
   int restored = 0;
-  for (const auto& release : services_.store.live_releases()) {
+  for (const auto& release : store_.live_releases()) {
     // A deploy in progress owns its environment's pods.
-    if (services_.locks.is_held(lock_key(release.app, release.env))) continue;
+    if (locks_.is_held(lock_key(release.app, release.env))) continue;
     release::ReleasePlan plan;
     plan.app = release.app;
     plan.env = release.env;
     plan.version = release.version;
-    for (const auto& record : release.replicas) {
-      cluster::Replica replica{record.service, record.index, record.pod, record.port};
-      if (services_.driver.is_running(replica)) continue;
-      spdlog::warn("replica missing, restoring app={} env={} pod={}", release.app, release.env, record.pod);
-      if (services_.driver.restore(plan, replica)) ++restored;
+    for (const auto& replica : release.replicas) {
+      if (driver_.is_running(replica)) continue;
+      util::logger("pipeline")->warn("replica missing, restoring app={} env={} pod={}", release.app, release.env,
+                                     replica.pod);
+      if (driver_.restore(plan, replica)) ++restored;
     }
   }
   return restored;

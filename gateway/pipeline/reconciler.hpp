@@ -2,33 +2,30 @@
 // Keeps every live release at its replica count. Crashes are handled by the
 // pods' restart policy; this brings back replicas that are gone altogether
 // (removed by hand, lost in a host restart).
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
-#include "pipeline/services.hpp"
+#include "cluster/driver.hpp"
+#include "pipeline/env_locks.hpp"
+#include "state/store.hpp"
 
 namespace porter::pipeline {
 
 class Reconciler {
  public:
-  Reconciler(Services& services, std::chrono::seconds interval) : services_(services), interval_(interval) {}
-  ~Reconciler() { stop(); }
+  Reconciler(state::Store& store, EnvLocks& locks, cluster::Driver& driver)
+      : store_(store), locks_(locks), driver_(driver) {}
 
-  void start();
-  void stop();
+  // Reconciles every `interval` on a thread of its own, until destroyed.
+  void start(std::chrono::seconds interval);
   // One pass: restores missing replicas. Returns how many were restored.
   int reconcile_once();
 
  private:
-  Services& services_;
-  std::chrono::seconds interval_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  state::Store& store_;
+  EnvLocks& locks_;
+  cluster::Driver& driver_;
+  std::jthread thread_;  // last: stopped and joined before the references above go
 };
 
 }  // namespace porter::pipeline

@@ -1,49 +1,44 @@
 #include "pipeline/release_runner.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <thread>
-
-#include "http/probe.hpp"
 #include "pipeline/progress.hpp"
+#include "util/log.hpp"
 
 namespace porter::pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kAttemptInterval{500};
-
-struct ReleaseFailure {
-  std::string message;
-};
 
 // The command line a user wrote, without the image's shell prefix.
 std::string shown_command(const std::vector<std::string>& argv) { return argv.empty() ? "" : argv.back(); }
 
 class ReleaseRun {
  public:
-  ReleaseRun(ReleaseRequest& request, Progress& progress, Services& services)
-      : request_(request), plan_(request.plan), progress_(progress), services_(services) {}
+  ReleaseRun(ReleaseRequest& request, Progress& progress, const Releaser& releaser)
+      : request_(request), plan_(request.plan), progress_(progress), releaser_(releaser),
+        output_{[this](const std::string& text) { progress_.stage(text); }, progress_.detail_sink()} {}
 
-  ReleaseOutcome run() {
-    ReleaseOutcome outcome;
-    try {
-      hook("pre-release");
-      predeploy();
-      start();
-      health_check();
-      outcome.url = switch_traffic();
-      outcome.ok = true;
-      services_.hooks.run("post-release", event("live"), progress_.detail_sink(), progress_.cancel());
-    } catch (const ReleaseFailure& failure) {
-      services_.driver.stop(replicas_);
-      services_.store.set_release_status(request_.record.id, state::ReleaseStatus::failed);
-      outcome.failure = failure.message;
+  Result<std::string> run() {
+    auto url = go_live();
+    if (!url) {
+      releaser_.driver.stop(replicas_);
+      releaser_.store.set_release_status(request_.record.id, state::ReleaseStatus::failed);
+      return url;
     }
-    return outcome;
+    releaser_.hooks.run(HookStage::post_release, event("live"), progress_.detail_sink(), progress_.cancel());
+    return url;
   }
 
  private:
+  Result<std::string> go_live() {
+    if (auto refused = releaser_.hooks.run(HookStage::pre_release, event("running"), progress_.detail_sink(),
+                                           progress_.cancel());
+        !refused)
+      return std::unexpected(refused.error());
+    if (auto done = predeploy(); !done) return std::unexpected(done.error());
+    if (auto started = start(); !started) return std::unexpected(started.error());
+    return switch_traffic();
+  }
+
   std::map<std::string, std::string> event(const std::string& status) const {
     auto fields = request_.event;
     fields["release"] = "v" + std::to_string(plan_.version);
@@ -52,118 +47,73 @@ class ReleaseRun {
     return fields;
   }
 
-  void check_cancelled() {
-    if (progress_.cancel().cancelled()) throw ReleaseFailure{"cancelled"};
-  }
-
-  void hook(const std::string& stage) {
-    if (auto refusal = services_.hooks.run(stage, event("running"), progress_.detail_sink(), progress_.cancel()))
-      throw ReleaseFailure{*refusal};
-  }
-
-  void predeploy() {
-    if (plan_.predeploy.empty() || !request_.run_predeploy) return;
-    check_cancelled();
+  Result<> predeploy() {
+    if (plan_.predeploy.empty() || !request_.run_predeploy) return ok();
+    if (progress_.cancel().cancelled()) return fail("cancelled");
     progress_.stage("Running predeploy: " + shown_command(plan_.predeploy));
     const auto started = Clock::now();
-    auto result = services_.driver.run_predeploy(plan_, progress_.detail_sink(), progress_.cancel());
-    check_cancelled();
+    auto result = releaser_.driver.run_predeploy(plan_, progress_.detail_sink(), progress_.cancel());
+    if (progress_.cancel().cancelled()) return fail("cancelled");
     if (result.timed_out)
-      throw ReleaseFailure{"predeploy timed out after " + std::to_string(plan_.predeploy_timeout.count()) +
-                           " s; nothing was released"};
+      return fail("predeploy timed out after " + std::to_string(plan_.predeploy_timeout.count()) +
+                  " s; nothing was released");
     if (!result.ok())
-      throw ReleaseFailure{"predeploy '" + shown_command(plan_.predeploy) + "' failed (exit " +
-                           std::to_string(result.exit_code) + "); nothing was released"};
+      return fail("predeploy '" + shown_command(plan_.predeploy) + "' failed (exit " +
+                  std::to_string(result.exit_code) + "); nothing was released");
     progress_.detail("predeploy done in " + seconds_since(started));
+    return ok();
   }
 
-  void start() {
-    check_cancelled();
-    progress_.stage("Releasing v" + std::to_string(plan_.version) + " to cluster local: " +
+  Result<> start() {
+    if (progress_.cancel().cancelled()) return fail("cancelled");
+    progress_.stage("Releasing v" + std::to_string(plan_.version) + " to cluster " + releaser_.driver.name() + ": " +
                     release::describe_services(plan_));
-    auto started = services_.driver.start(plan_, progress_.detail_sink(), progress_.cancel());
-    replicas_ = started.replicas;
-    if (!started.ok) throw ReleaseFailure{started.failure};
+    auto started = releaser_.driver.start(plan_, output_, progress_.cancel());
+    if (!started) return std::unexpected(started.error());
+    replicas_ = std::move(*started);
+    return ok();
   }
 
-  // Every web replica must answer 2xx/3xx on the health path before any traffic moves.
-  void health_check() {
-    const auto* web = plan_.web();
-    if (!web || web->replicas == 0) return;
-    const auto& check = web->healthcheck;
-    progress_.stage("Health check GET " + check.path + " on web x" + std::to_string(web->replicas));
-    const auto started = Clock::now();
-    for (const auto& replica : replicas_) {
-      if (replica.service != "web") continue;
-      std::optional<int> status;
-      for (int attempt = 1; attempt <= check.attempts; ++attempt) {
-        check_cancelled();
-        const auto attempt_started = Clock::now();
-        status = http::get_status("127.0.0.1", replica.port, check.path, check.timeout);
-        if (status && *status >= 200 && *status < 400) break;
-        // Attempts are spaced: a refused connection returns at once.
-        std::this_thread::sleep_until(attempt_started + kAttemptInterval);
-      }
-      if (!status || *status < 200 || *status >= 400)
-        throw ReleaseFailure{"release v" + std::to_string(plan_.version) + " never became healthy: GET " + check.path +
-                             " on web." + std::to_string(replica.index) + " " +
-                             (status ? "answered " + std::to_string(*status) : "did not answer") + " after " +
-                             std::to_string(check.attempts) + " attempts; rolled back"};
-    }
-    progress_.detail("ok: all web replicas healthy after " + seconds_since(started));
-  }
-
-  std::string switch_traffic() {
-    check_cancelled();
-    const auto previous = services_.store.live_release(plan_.app, plan_.env);
-    std::string url;
-    if (const auto* web = plan_.web(); web && web->replicas > 0) {
-      std::vector<int> ports;
-      for (const auto& replica : replicas_)
-        if (replica.service == "web") ports.push_back(replica.port);
-      const auto started = Clock::now();
-      if (auto error = services_.proxy.route(plan_.app, plan_.env, ports, web->timeouts))
-        throw ReleaseFailure{"switching traffic failed: " + *error};
-      progress_.detail("traffic switched to v" + std::to_string(plan_.version) + " in " + seconds_since(started));
-      url = services_.proxy.url(plan_.app, plan_.env);
-    }
-    std::vector<state::ReplicaRecord> records;
-    for (const auto& replica : replicas_) records.push_back({replica.service, replica.index, replica.pod, replica.port});
-    services_.store.mark_release_live(request_.record.id, records);
+  Result<std::string> switch_traffic() {
+    if (progress_.cancel().cancelled()) return fail("cancelled");
+    const auto previous = releaser_.store.live_release(plan_.app, plan_.env);
+    auto url = releaser_.driver.route(plan_, replicas_, output_);
+    if (!url) return url;
+    releaser_.store.mark_release_live(request_.record.id, replicas_);
     if (previous) {
-      std::vector<cluster::Replica> old;
-      for (const auto& replica : previous->replicas) old.push_back({replica.service, replica.index, replica.pod, replica.port});
-      services_.driver.stop(old);
+      releaser_.driver.stop(previous->replicas);
       progress_.detail("stopped v" + std::to_string(previous->version));
     }
-    spdlog::info("release live app={} env={} version={} image={}", plan_.app, plan_.env, plan_.version, plan_.image);
+    util::logger("pipeline")->info("release live app={} env={} version={} image={}", plan_.app, plan_.env,
+                                   plan_.version, plan_.image);
     return url;
   }
 
   ReleaseRequest& request_;
   const release::ReleasePlan& plan_;
   Progress& progress_;
-  Services& services_;
-  std::vector<cluster::Replica> replicas_;
+  const Releaser& releaser_;
+  const cluster::Output output_;
+  std::vector<release::Replica> replicas_;
 };
 
 }  // namespace
 
-ReleaseRequest prepare_release(release::ReleasePlan plan, state::NewRelease record, Services& services) {
+ReleaseRequest prepare_release(release::ReleasePlan plan, state::NewRelease record, state::Store& store) {
   record.app = plan.app;
   record.env = plan.env;
   record.image = plan.image;
   record.plan_yaml = release::to_yaml(plan);
   record.config = plan.config;
-  ReleaseRequest request{plan, services.store.create_release(record), true, {}};
+  ReleaseRequest request{plan, store.create_release(record), true, {}};
   request.plan.version = request.record.version;
   request.event = {{"app", plan.app}, {"env", plan.env}, {"deploy", std::to_string(record.deploy_id)},
                    {"commit", record.commit_sha}, {"pusher", record.pusher}, {"description", record.description}};
   return request;
 }
 
-ReleaseOutcome run_release(ReleaseRequest request, Progress& progress, Services& services) {
-  return ReleaseRun(request, progress, services).run();
+Result<std::string> run_release(ReleaseRequest request, Progress& progress, const Releaser& releaser) {
+  return ReleaseRun(request, progress, releaser).run();
 }
 
 }  // namespace porter::pipeline

@@ -3,7 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -12,8 +13,12 @@
 #include <boost/process/v2/src.hpp>
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
-#include <thread>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
 
+#include "proc/cgroup.hpp"
+#include "proc/fd.hpp"
 #include "proc/process_group.hpp"
 
 extern char** environ;
@@ -22,21 +27,9 @@ namespace porter::proc {
 namespace bp = boost::process::v2;
 namespace {
 
+using Clock = std::chrono::steady_clock;
 constexpr std::size_t kTailLines = 20;
 constexpr std::chrono::seconds kKillGrace{5};
-
-// Owns one fd.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
 
 // Splits a byte stream into lines; '\r' also ends a line (progress spinners).
 class LineSplitter {
@@ -73,11 +66,52 @@ bp::filesystem::path stdin_path(const Command& command) {
   return command.stdin_file.empty() ? "/dev/null" : command.stdin_file.string();
 }
 
+int milliseconds_until(Clock::time_point when) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
+}
+
+// Ends a child's tree: SIGTERM to its process group first, SIGKILL (and the
+// cgroup's kill) once the grace period is over.
+class Terminator {
+ public:
+  Terminator(int pgid, std::filesystem::path cgroup) : pgid_(pgid), cgroup_(std::move(cgroup)) {}
+
+  void begin() {
+    if (started()) return;
+    ::kill(-pgid_, SIGTERM);
+    kill_at_ = Clock::now() + kKillGrace;
+  }
+  bool started() const { return kill_at_ != Clock::time_point::max(); }
+  bool killed() const { return killed_; }
+  Clock::time_point kill_at() const { return kill_at_; }
+  void finish() {
+    if (killed_) return;
+    killed_ = true;
+    ::kill(-pgid_, SIGKILL);
+    if (!cgroup_.empty()) kill_cgroup(cgroup_);
+  }
+
+ private:
+  int pgid_;
+  std::filesystem::path cgroup_;
+  Clock::time_point kill_at_ = Clock::time_point::max();
+  bool killed_ = false;
+};
+
 }  // namespace
 
 std::string find_program(const std::string& program) {
   if (program.find('/') != std::string::npos) return program;
   return bp::environment::find_executable(program).string();
+}
+
+bool sleep_until(const CancelToken& cancel, Clock::time_point when) {
+  std::mutex mutex;
+  std::condition_variable_any woken;
+  std::unique_lock lock(mutex);
+  woken.wait_until(lock, cancel.token(), when, [] { return false; });
+  return !cancel.cancelled();
 }
 
 std::vector<std::string> child_environment(const std::map<std::string, std::string>& overrides) {
@@ -89,17 +123,6 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
   }
   for (const auto& [name, value] : overrides) env.push_back(name + "=" + value);
   return env;
-}
-
-void kill_group(int pgid, std::chrono::milliseconds grace) {
-  if (pgid <= 0) return;
-  if (::kill(-pgid, SIGTERM) == -1) return;  // already gone
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::kill(-pgid, 0) == -1) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(-pgid, SIGKILL);
 }
 
 RunResult run(const Command& command, const LineSink& sink, const CancelToken& cancel,
@@ -116,42 +139,60 @@ RunResult run(const Command& command, const LineSink& sink, const CancelToken& c
     return result;
   }
   Fd read_end(fds[0]), write_end(fds[1]);
+  Fd cgroup_procs;
+  if (!command.cgroup.empty()) {
+    cgroup_procs = Fd(::open((command.cgroup / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!cgroup_procs) {
+      result.error = "cgroup " + command.cgroup.string() + ": " + std::strerror(errno);
+      return result;
+    }
+  }
 
   boost::asio::io_context ctx;
   bp::error_code ec;
   auto env = child_environment(command.env);
   const auto dir = (command.dir.empty() ? std::filesystem::current_path() : command.dir).string();
-  bp::process child(ctx, exe, command.args,
-                    bp::process_stdio{stdin_path(command), write_end.fd, write_end.fd},
-                    bp::process_environment(env), bp::process_start_dir(bp::filesystem::path(dir)), isolated_child{});
-  write_end.reset();  // the child holds the only write end now: EOF means it is done
-  const int pgid = child.id();
+  bp::process child(ctx, exe, command.args, bp::process_stdio{stdin_path(command), write_end.get(), write_end.get()},
+                    bp::process_environment(env), bp::process_start_dir(bp::filesystem::path(dir)),
+                    isolated_child{cgroup_procs.get()});
+  write_end.reset();  // the child holds the only write end now: EOF means its tree is done with it
+  Fd exited(static_cast<int>(::syscall(SYS_pidfd_open, child.id(), 0)));  // readable once the child has exited
+  Fd cancelled(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  std::stop_callback wake_on_cancel(cancel.token(), [&] { ::eventfd_write(cancelled.get(), 1); });
 
   LineSplitter lines(sink, result.last_lines);
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Terminator terminator(child.id(), command.cgroup);
+  const auto deadline = Clock::now() + timeout;
+  bool output_done = false, child_done = false;
   char buf[16384];
-  bool killed = false;
-  for (;;) {
-    pollfd p{read_end.fd, POLLIN, 0};
-    int r = ::poll(&p, 1, 200);
-    if (r > 0) {
-      ssize_t n = ::read(read_end.fd, buf, sizeof buf);
-      if (n > 0) {
-        lines.feed(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (n == 0) break;
-      if (errno != EINTR && errno != EAGAIN) break;
+  // Until the child has exited and its output is drained (or its tree was
+  // killed: what escaped it may hold the pipe forever). Output, the exit, a
+  // cancel and the deadlines wake this loop, nothing else.
+  while (!(child_done && (output_done || terminator.killed()))) {
+    pollfd watched[3] = {{output_done ? -1 : read_end.get(), POLLIN, 0},
+                         {child_done ? -1 : exited.get(), POLLIN, 0},
+                         {terminator.started() ? -1 : cancelled.get(), POLLIN, 0}};
+    const auto wake_at = terminator.started() ? terminator.kill_at() : deadline;
+    const int wait_ms = terminator.killed() ? -1 : milliseconds_until(wake_at);
+    if (::poll(watched, 3, wait_ms) < 0 && errno != EINTR) break;
+    if (watched[0].revents) {
+      ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+      if (n > 0) lines.feed(buf, static_cast<std::size_t>(n));
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) output_done = true;
     }
-    if (killed) continue;
-    if (cancel.cancelled()) result.cancelled = true;
-    if (std::chrono::steady_clock::now() > deadline) result.timed_out = true;
-    if (result.cancelled || result.timed_out) {
-      killed = true;
-      // Kill in the background of this loop: keep draining so the tree can exit.
-      std::thread([pgid] { kill_group(pgid, kKillGrace); }).detach();
+    if (watched[1].revents) child_done = true;
+    if (watched[2].revents) {
+      result.cancelled = true;
+      terminator.begin();
     }
+    if (!terminator.started() && Clock::now() >= deadline) {
+      result.timed_out = true;
+      terminator.begin();
+    }
+    if (terminator.started() && !terminator.killed() && Clock::now() >= terminator.kill_at()) terminator.finish();
   }
+  // Whatever of the tree outlived a cancelled or timed-out child goes too.
+  if (terminator.started()) terminator.finish();
   lines.finish();
   child.wait(ec);
   result.exit_code = ec ? -1 : child.exit_code();

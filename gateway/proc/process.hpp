@@ -1,14 +1,14 @@
 #pragma once
 // Child processes for builds, hooks and git: each runs in its own process
-// group, so a timeout or a cancel kills the whole tree (SIGTERM, then SIGKILL).
-#include <atomic>
+// group (and, when asked, in its own cgroup), so a timeout or a cancel ends
+// the whole tree: SIGTERM, then SIGKILL after a grace period.
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -20,16 +20,19 @@ struct Command {
   std::map<std::string, std::string> env;  // added to (or replacing) the daemon's environment
   std::filesystem::path dir;      // working directory; empty = current
   std::filesystem::path stdin_file = {};  // empty = /dev/null
+  std::filesystem::path cgroup = {};      // a cgroup2 directory to run in (see cgroup.hpp); empty = the daemon's
 };
 
 // Set from another thread (a disconnecting client, a shutdown) to stop a job.
+// Waiters are woken through the stop token, never by polling.
 class CancelToken {
  public:
-  void cancel() { cancelled_ = true; }
-  bool cancelled() const { return cancelled_; }
+  void cancel() { source_.request_stop(); }
+  bool cancelled() const { return source_.stop_requested(); }
+  std::stop_token token() const { return source_.get_token(); }
 
  private:
-  std::atomic<bool> cancelled_{false};
+  std::stop_source source_;
 };
 
 using LineSink = std::function<void(const std::string& line)>;
@@ -49,8 +52,8 @@ struct RunResult {
 RunResult run(const Command& command, const LineSink& sink, const CancelToken& cancel,
               std::chrono::seconds timeout);
 
-// Kills a process group: SIGTERM, then SIGKILL after `grace` if still alive.
-void kill_group(int pgid, std::chrono::milliseconds grace);
+// Waits until `when` unless cancelled first; false if cancelled.
+bool sleep_until(const CancelToken& cancel, std::chrono::steady_clock::time_point when);
 
 // Full environment for a child: ours plus `overrides`, as NAME=VALUE strings.
 std::vector<std::string> child_environment(const std::map<std::string, std::string>& overrides);

@@ -1,13 +1,16 @@
 #include "proxy/nginx_proxy.hpp"
 
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include "proc/fd.hpp"
 #include "proc/process.hpp"
 
 namespace porter::proxy {
@@ -88,7 +91,7 @@ std::string render_site(const std::string& app, const std::string& env, const st
   return site;
 }
 
-std::optional<std::string> NginxProxy::start() {
+Result<> NginxProxy::start() {
   std::lock_guard lock(mutex_);
   for (const auto& sub : {"sites", "tmp", "logs"}) fs::create_directories(dir_ / sub);
   const auto listen = host_ + ":" + std::to_string(port_);
@@ -114,34 +117,34 @@ std::optional<std::string> NginxProxy::start() {
   auto run = proc::run({.program = "nginx", .args = {"-c", (dir_ / "nginx.conf").string(), "-e",
                                                      (dir_ / "logs/error.log").string()}, .env = {}, .dir = {}},
                        [&](const std::string& line) { last = line; }, never, std::chrono::seconds(30));
-  if (!run.ok()) return "starting nginx failed: " + (last.empty() ? run.error : last);
-  return std::nullopt;
+  if (!run.ok()) return fail("starting nginx failed: " + (last.empty() ? run.error : last));
+  return ok();
 }
 
-std::optional<std::string> NginxProxy::reload() {
+Result<> NginxProxy::reload() {
   auto master = read_pid(dir_ / "nginx.pid");
-  if (!master) return "nginx is not running";
+  if (!master) return fail("nginx is not running");
   std::string last;
   proc::CancelToken never;
   const auto conf = (dir_ / "nginx.conf").string();
   const auto error_log = (dir_ / "logs/error.log").string();
   auto test = proc::run({.program = "nginx", .args = {"-t", "-q", "-c", conf, "-e", error_log}, .env = {}, .dir = {}},
                         [&](const std::string& line) { last = line; }, never, std::chrono::seconds(30));
-  if (!test.ok()) return "the proxy configuration is invalid: " + last;
-  const auto old_workers = children_of(*master);
-  if (::kill(*master, SIGHUP) != 0) return "cannot signal nginx";
-  // Graceful: old workers exit once their requests are done.
+  if (!test.ok()) return fail("the proxy configuration is invalid: " + last);
+  // Graceful: old workers exit once their requests are done; wait for their exits.
+  std::vector<proc::Fd> old_workers;
+  for (int pid : children_of(*master)) old_workers.emplace_back(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (::kill(*master, SIGHUP) != 0) return fail("cannot signal nginx");
   const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto current = children_of(*master);
-    bool drained = std::none_of(old_workers.begin(), old_workers.end(), [&](int pid) { return current.contains(pid); });
-    if (drained && !current.empty()) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (const auto& worker : old_workers) {
+    pollfd exited{worker.get(), POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (worker && left.count() > 0) ::poll(&exited, 1, static_cast<int>(left.count()));
   }
-  return std::nullopt;  // stragglers are long requests; they end with their timeouts
+  return ok();  // stragglers are long requests; they end with their timeouts
 }
 
-std::optional<std::string> NginxProxy::route(const std::string& app, const std::string& env,
+Result<> NginxProxy::route(const std::string& app, const std::string& env,
                                              const std::vector<int>& ports, const config::ProxyTimeouts& timeouts) {
   std::lock_guard lock(mutex_);
   const auto file = site_file(app, env);
@@ -149,12 +152,12 @@ std::optional<std::string> NginxProxy::route(const std::string& app, const std::
   if (previous) fs::copy_file(file, *previous, fs::copy_options::overwrite_existing);
   const auto listen = host_ + ":" + std::to_string(port_);
   std::ofstream(file, std::ios::trunc) << render_site(app, env, env + "." + app + "." + domain_, listen, ports, timeouts);
-  auto error = reload();
-  if (error) {  // keep serving the old routes
+  auto reloaded = reload();
+  if (!reloaded) {  // keep serving the old routes
     if (previous) fs::rename(*previous, file);
     else fs::remove(file);
   }
-  return error;
+  return reloaded;
 }
 
 }  // namespace porter::proxy

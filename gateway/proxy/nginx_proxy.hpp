@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/app_config.hpp"
+#include "util/result.hpp"
 
 namespace porter::proxy {
 
@@ -19,16 +20,16 @@ class NginxProxy {
   NginxProxy(std::filesystem::path dir, std::string host, int port, std::string domain);
 
   // Writes the main config and starts nginx (or reloads the one running).
-  std::optional<std::string> start();
+  Result<> start();
   // Sends (app, env) traffic to these local ports; returns once old nginx
   // workers have finished their requests.
-  std::optional<std::string> route(const std::string& app, const std::string& env, const std::vector<int>& ports,
+  Result<> route(const std::string& app, const std::string& env, const std::vector<int>& ports,
                                    const config::ProxyTimeouts& timeouts);
   std::string url(const std::string& app, const std::string& env) const;
   int port() const { return port_; }
 
  private:
-  std::optional<std::string> reload();
+  Result<> reload();
   std::filesystem::path site_file(const std::string& app, const std::string& env) const;
 
   std::filesystem::path dir_;

@@ -21,33 +21,28 @@ std::uint64_t local_image_size(const std::string& image, const proc::CancelToken
 
 }  // namespace
 
-PublishResult publish(const std::string& registry, const std::string& local_image, const std::string& repository,
-                      const std::string& tag, const std::filesystem::path& work_dir, const proc::LineSink& output,
-                      const proc::CancelToken& cancel) {
-  PublishResult result;
-  result.image.tag_reference = registry + "/" + repository + ":" + tag;
+Result<PublishedImage> publish(const std::string& registry, const std::string& local_image,
+                               const std::string& repository, const std::string& tag,
+                               const std::filesystem::path& work_dir, const proc::LineSink& output,
+                               const proc::CancelToken& cancel) {
+  PublishedImage image;
+  image.tag_reference = registry + "/" + repository + ":" + tag;
   const auto digest_file = work_dir / "image.digest";
   auto run = proc::run({.program = "buildah",
                         .args = {"push", "--quiet", "--digestfile", digest_file.string(), local_image,
-                                 "docker://" + result.image.tag_reference},
+                                 "docker://" + image.tag_reference},
                         .env = {},
                         .dir = {}},
                        output, cancel, kPushTimeout);
-  if (!run.ok()) {
-    result.failure = "pushing the image to " + registry + " failed" +
-                     (run.last_lines.empty() ? "" : ": " + run.last_lines.back());
-    return result;
-  }
+  if (!run.ok())
+    return fail("pushing the image to " + registry + " failed" +
+                (run.last_lines.empty() ? "" : ": " + run.last_lines.back()));
   std::ifstream in(digest_file);
-  std::getline(in, result.image.digest);
-  if (!result.image.digest.starts_with("sha256:")) {
-    result.failure = "the registry returned no image digest";
-    return result;
-  }
-  result.image.reference = registry + "/" + repository + "@" + result.image.digest;
-  result.image.size_bytes = local_image_size(local_image, cancel);
-  result.ok = true;
-  return result;
+  std::getline(in, image.digest);
+  if (!image.digest.starts_with("sha256:")) return fail("the registry returned no image digest");
+  image.reference = registry + "/" + repository + "@" + image.digest;
+  image.size_bytes = local_image_size(local_image, cancel);
+  return image;
 }
 
 void write_registries_conf(const std::filesystem::path& file, const std::string& registry) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "proc/process.hpp"
+#include "util/result.hpp"
 
 namespace porter::registry {
 
@@ -16,15 +17,11 @@ struct PublishedImage {
   std::uint64_t size_bytes = 0;
 };
 
-struct PublishResult {
-  bool ok = false;
-  PublishedImage image;
-  std::string failure;
-};
-
-PublishResult publish(const std::string& registry, const std::string& local_image, const std::string& repository,
-                      const std::string& tag, const std::filesystem::path& work_dir, const proc::LineSink& output,
-                      const proc::CancelToken& cancel);
+// Pushes `local_image` as <registry>/<repository>:<tag>; the error is one line.
+Result<PublishedImage> publish(const std::string& registry, const std::string& local_image,
+                               const std::string& repository, const std::string& tag,
+                               const std::filesystem::path& work_dir, const proc::LineSink& output,
+                               const proc::CancelToken& cancel);
 
 // containers registries.conf that lets buildah/podman talk plain HTTP to our
 // own loopback registry, and never search public registries for short names.

@@ -21,9 +21,8 @@ const Service* ReleasePlan::web() const {
   return nullptr;
 }
 
-std::variant<ReleasePlan, std::string> plan_release(const config::AppConfig& app_config,
-                                                    const builders::ProcessTypes& processes,
-                                                    const std::vector<std::string>& shell, bool image_has_command) {
+Result<ReleasePlan> plan_release(const config::AppConfig& app_config, const builders::ProcessTypes& processes,
+                                 const std::vector<std::string>& shell, bool image_has_command) {
   ReleasePlan plan;
   // The Procfile's `release:` is Heroku's release phase; porter.yaml's predeploy wins.
   if (app_config.predeploy) {
@@ -48,8 +47,9 @@ std::variant<ReleasePlan, std::string> plan_release(const config::AppConfig& app
     else if (process != processes.end())
       service.argv = with_shell(shell, process->second);
     else if (name != "web" || !image_has_command)
-      return "service '" + name + "' has no command: add it to the Procfile or set services." + name + ".run";
-    if (!config::is_valid_service_name(name)) return "process type '" + name + "' must match [a-z][a-z0-9-]{0,30}";
+      return fail("service '" + name + "' has no command: add it to the Procfile or set services." + name + ".run");
+    if (!config::is_valid_service_name(name))
+      return fail("process type '" + name + "' must match [a-z][a-z0-9-]{0,30}");
     plan.services.push_back(service);
   }
   return plan;
@@ -80,7 +80,7 @@ std::string to_yaml(const ReleasePlan& plan) {
   return out.c_str();
 }
 
-std::optional<ReleasePlan> from_yaml(const std::string& text) {
+Result<ReleasePlan> from_yaml(const std::string& text) {
   try {
     auto root = YAML::Load(text);
     ReleasePlan plan;
@@ -97,14 +97,14 @@ std::optional<ReleasePlan> from_yaml(const std::string& text) {
       service.healthcheck.timeout = std::chrono::seconds(node["health_timeout"].as<long>());
       service.healthcheck.attempts = node["health_attempts"].as<int>();
       auto timeouts = node["proxy_timeouts"].as<std::vector<long>>();
-      if (timeouts.size() != 3) return std::nullopt;
+      if (timeouts.size() != 3) return fail("release plan: proxy_timeouts must hold 3 values");
       service.timeouts = {std::chrono::seconds(timeouts[0]), std::chrono::seconds(timeouts[1]),
                           std::chrono::seconds(timeouts[2])};
       plan.services.push_back(service);
     }
     return plan;
-  } catch (const YAML::Exception&) {
-    return std::nullopt;
+  } catch (const YAML::Exception& e) {
+    return fail("release plan: " + e.msg);
   }
 }
 

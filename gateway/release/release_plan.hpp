@@ -7,11 +7,11 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "builders/procfile.hpp"
 #include "config/app_config.hpp"
-#include "procfile.hpp"
+#include "util/result.hpp"
 
 namespace porter::release {
 
@@ -42,13 +42,13 @@ struct ReleasePlan {
 // process types. `shell` is the argv prefix that runs a command line in the
 // image; `image_has_command` says whether the image can run web by itself (a
 // Dockerfile's CMD). Errors are one line.
-std::variant<ReleasePlan, std::string> plan_release(const config::AppConfig& app_config,
-                                                    const builders::ProcessTypes& processes,
-                                                    const std::vector<std::string>& shell, bool image_has_command);
+Result<ReleasePlan> plan_release(const config::AppConfig& app_config, const builders::ProcessTypes& processes,
+                                 const std::vector<std::string>& shell, bool image_has_command);
 
-// The plan without its config vars, for the release record; and back.
+// The plan without its config vars, for the release record; and back (an
+// error when the text is not a plan to_yaml wrote).
 std::string to_yaml(const ReleasePlan& plan);
-std::optional<ReleasePlan> from_yaml(const std::string& text);
+Result<ReleasePlan> from_yaml(const std::string& text);
 
 // "web x3, worker x2"
 std::string describe_services(const ReleasePlan& plan);

@@ -1,41 +1,35 @@
 #pragma once
-// Parses the command string of an SSH exec request. Only a fixed set of
-// commands is accepted and no shell is ever involved: the string is split and
-// validated here, then mapped to an argv chosen by the gateway.
+// Parses the command string of an SSH exec request. No shell is ever
+// involved: git services are recognised here and mapped to an argv chosen by
+// the gateway; anything else is split into words (quotes honoured) for the
+// management commands to parse.
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "git/service.hpp"
+#include "util/result.hpp"
+
 namespace porter::ssh {
 
-enum class GitService { receive_pack, upload_pack };
-
 struct GitRequest {
-  GitService service;
+  git::Service service;
   std::string app;
 };
 
-// Management commands over SSH, e.g. `config:set shop -e staging KEY=VALUE`.
-// Words may be quoted ('...' or "...") so values can hold spaces.
-struct AdminRequest {
-  std::string verb;               // apps:list, apps:create, cache:purge, config, config:get,
-                                  // config:set, config:unset, releases, rollback
-  std::string app;                // empty for apps:list
-  std::string env;                // -e/--env; default production (cache:purge: all)
-  std::vector<std::string> args;  // the rest: keys, KEY=VALUE pairs, a version
+// A management command, e.g. `config:set shop -e staging 'GREETING=hello world'`.
+struct CommandRequest {
+  std::vector<std::string> words;  // never empty
 };
 
-struct ExecError {
-  std::string message;  // one line for the client's stderr
-};
+using ExecRequest = std::variant<GitRequest, CommandRequest>;
 
-using ExecRequest = std::variant<GitRequest, AdminRequest, ExecError>;
+Result<ExecRequest> parse_exec_command(const std::string& command);
 
-ExecRequest parse_exec_command(const std::string& command);
+// Splits on spaces, honouring '...' and "..." (with \" and \\ inside double quotes).
+Result<std::vector<std::string>> split_words(const std::string& command);
 
+// Lower-case letters, digits and '-', starting with a letter; also environment names.
 bool is_valid_app_name(const std::string& name);
-bool is_valid_config_key(const std::string& key);
-
-const char* git_service_program(GitService service);  // "receive-pack" / "upload-pack"
 
 }  // namespace porter::ssh

@@ -1,12 +1,12 @@
 #pragma once
 #include <filesystem>
-#include <optional>
 #include <string>
+
+#include "util/result.hpp"
 
 namespace porter::ssh {
 
 // Generates an ed25519 host key on first start (mode 0600) and keeps it.
-// Returns an error message on failure.
-std::optional<std::string> ensure_host_key(const std::filesystem::path& file);
+Result<> ensure_host_key(const std::filesystem::path& file);
 
 }  // namespace porter::ssh

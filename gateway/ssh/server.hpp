@@ -1,13 +1,16 @@
 #pragma once
-// Accepts SSH connections and runs each session on its own thread.
+// Accepts SSH connections and runs each session on a thread it owns.
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
-#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <stop_token>
 #include <string>
 
 #include "ssh/session.hpp"
+#include "util/result.hpp"
+#include "util/task_group.hpp"
 
 namespace porter::ssh {
 
@@ -16,22 +19,21 @@ class Server {
   Server(SessionHandler& handler, SessionLimits limits) : handler_(handler), limits_(limits) {}
   ~Server();
 
-  // Binds; returns an error message on failure. Port 0 picks a free port.
-  std::optional<std::string> listen(const std::string& host, int port, const std::filesystem::path& host_key);
+  // Binds. Port 0 picks a free port.
+  Result<> listen(const std::string& host, int port, const std::filesystem::path& host_key);
   int bound_port() const { return bound_port_; }
-  // Accepts until stop() is called (from any thread or a signal handler).
-  void serve();
-  void stop() { stopping_ = true; }
-  // Waits (bounded) for running sessions to end.
-  void drain(std::chrono::seconds timeout);
+  // Accepts until `stop` is requested.
+  void serve(std::stop_token stop);
+  // Lets running sessions finish for up to `grace`, then cuts the rest and
+  // joins every session thread.
+  void shutdown(std::chrono::seconds grace);
 
  private:
   SessionHandler& handler_;
   SessionLimits limits_;
   ssh_bind bind_ = nullptr;
   int bound_port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> active_sessions_{0};
+  util::TaskGroup sessions_;
 };
 
 }  // namespace porter::ssh

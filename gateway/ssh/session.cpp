@@ -1,55 +1,52 @@
 #include "ssh/session.hpp"
 
-#include <fcntl.h>
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
-#include <poll.h>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
+#include <sys/socket.h>
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/readable_pipe.hpp>
-#include <boost/asio/writable_pipe.hpp>
-#include <boost/process/v2/environment.hpp>
-#include <boost/process/v2/process.hpp>
-#include <boost/process/v2/start_dir.hpp>
-#include <boost/process/v2/stdio.hpp>
+#include <climits>
+#include <functional>
+#include <optional>
 #include <regex>
 
-#include "proc/process_group.hpp"
+#include "git/bridge.hpp"
+#include "util/log.hpp"
 
 namespace porter::ssh {
 namespace {
-namespace bp = boost::process::v2;
-namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kChunk = 32 * 1024;
 constexpr std::chrono::seconds kCloseGrace{2};  // for the client to close after exit-status
 
 std::atomic<std::uint64_t> next_session_id{1};
 
-void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+const auto& log() {
+  static const auto logger = util::logger("ssh");
+  return logger;
+}
 
-// Wakes ssh_event_dopoll when a child pipe is ready; the work is done in the
-// session loop, never inside libssh's poll.
-int wake_only(socket_t, int, void*) { return 0; }
+int milliseconds_until(Clock::time_point when) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
+}
 
-// One child output pipe (stdout or stderr) copied to the channel.
-struct ChildOutput {
-  int fd = -1;
-  bool to_stderr = false;
-  bool watched = false;
-  bool eof = false;
-};
+// Records what poll saw on a watched descriptor.
+int record_revents(socket_t, int revents, void* watched) {
+  static_cast<pollfd*>(watched)->revents = static_cast<short>(revents);
+  return 0;
+}
 
-class Session {
+class Session final : public git::ClientChannel {
  public:
-  Session(ssh_session session, SessionHandler& handler, SessionLimits limits)
-      : session_(session), handler_(handler), limits_(limits), id_(next_session_id++) {}
+  Session(ssh_session session, SessionHandler& handler, SessionLimits limits, std::stop_token stop)
+      : session_(session), handler_(handler), limits_(limits), id_(next_session_id++), stop_(stop) {
+    // Cuts the connection: any libssh call waiting on it returns an error.
+    on_stop_.emplace(stop_, [this] { ::shutdown(ssh_get_fd(session_), SHUT_RDWR); });
+  }
 
-  ~Session() {
+  ~Session() override {
+    on_stop_.reset();  // waits for a running callback: the session must outlive it
     if (event_) ssh_event_free(event_);
     if (channel_) ssh_channel_free(channel_);
     ssh_disconnect(session_);
@@ -59,8 +56,36 @@ class Session {
   void run() {
     const auto started = Clock::now();
     if (negotiate()) serve_request();
-    spdlog::info("ssh session end session={} user={} seconds={:.1f}", id_, identity_ ? identity_->name : "-",
-                 std::chrono::duration<double>(Clock::now() - started).count());
+    log()->info("session end session={} user={} seconds={:.1f}", id_, identity_ ? identity_->name : "-",
+                std::chrono::duration<double>(Clock::now() - started).count());
+  }
+
+  // ---- git::ClientChannel ----------------------------------------------
+
+  std::size_t writable() override { return ssh_channel_window_size(channel_); }
+
+  bool write(git::Stream stream, std::string_view bytes) override {
+    const auto size = static_cast<uint32_t>(bytes.size());
+    const int rc = stream == git::Stream::err ? ssh_channel_write_stderr(channel_, bytes.data(), size)
+                                              : ssh_channel_write(channel_, bytes.data(), size);
+    return rc != SSH_ERROR && connected();
+  }
+
+  std::size_t read(std::span<char> buffer) override {
+    const int n = ssh_channel_read_nonblocking(channel_, buffer.data(), static_cast<uint32_t>(buffer.size()), 0);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+
+  bool input_ended() override { return ssh_channel_is_eof(channel_); }
+
+  bool wait(std::span<pollfd> fds, Clock::time_point deadline) override {
+    for (auto& fd : fds) {
+      fd.revents = 0;
+      ssh_event_add_fd(event_, fd.fd, fd.events, record_revents, &fd);
+    }
+    const int rc = ssh_event_dopoll(event_, milliseconds_until(deadline));
+    for (const auto& fd : fds) ssh_event_remove_fd(event_, fd.fd);
+    return rc != SSH_ERROR && connected() && !ssh_channel_is_closed(channel_);
   }
 
  private:
@@ -76,18 +101,18 @@ class Session {
     long timeout = static_cast<long>(limits_.auth.count());
     ssh_options_set(session_, SSH_OPTIONS_TIMEOUT, &timeout);
     if (ssh_handle_key_exchange(session_) != SSH_OK) {
-      spdlog::debug("ssh key exchange failed session={} error={}", id_, ssh_get_error(session_));
+      log()->debug("key exchange failed session={} error={}", id_, ssh_get_error(session_));
       return false;
     }
     event_ = ssh_event_new();
     if (!event_ || ssh_event_add_session(event_, session_) != SSH_OK) return false;
     const auto deadline = Clock::now() + limits_.auth;
     while (!command_ && !shell_requested_) {
-      if (Clock::now() > deadline) {
-        spdlog::info("ssh session timed out before a command session={}", id_);
+      if (Clock::now() >= deadline) {
+        log()->info("session timed out before a command session={}", id_);
         return false;
       }
-      if (ssh_event_dopoll(event_, 200) == SSH_ERROR || !connected()) return false;
+      if (ssh_event_dopoll(event_, milliseconds_until(deadline)) == SSH_ERROR || !connected()) return false;
     }
     return true;
   }
@@ -104,16 +129,16 @@ class Session {
       if (state != SSH_PUBLICKEY_STATE_NONE && state != SSH_PUBLICKEY_STATE_VALID) return SSH_AUTH_DENIED;
       auto identity = self->handler_.authorize(key);
       if (!identity) {
-        spdlog::info("ssh key refused session={} key={}", self->id_, fingerprint(key));
+        log()->info("key refused session={} key={}", self->id_, fingerprint(key));
         return SSH_AUTH_DENIED;
       }
       if (state == SSH_PUBLICKEY_STATE_VALID) {
         self->identity_ = identity;
-        spdlog::info("ssh authenticated session={} user={}", self->id_, identity->name);
+        log()->info("authenticated session={} user={}", self->id_, identity->name);
       }
       return SSH_AUTH_SUCCESS;
     } catch (const std::exception& e) {
-      spdlog::error("auth callback failed session={} error={}", self->id_, e.what());
+      log()->error("auth callback failed session={} error={}", self->id_, e.what());
       return SSH_AUTH_DENIED;
     }
   }
@@ -164,186 +189,51 @@ class Session {
 
   void serve_request() {
     if (shell_requested_)
-      return finish(1, "porter: no shell here; this server accepts git push and git fetch\n", true);
+      return finish(1, "porter: no shell here; this server accepts git push and git fetch\n");
     auto request = parse_exec_command(*command_);
-    if (auto* error = std::get_if<ExecError>(&request)) {
-      spdlog::info("ssh exec refused session={} user={} reason={:?}", id_, identity_->name, error->message);
-      return finish(1, "porter: " + error->message + "\n", true);
+    if (!request) {
+      log()->info("exec refused session={} user={} reason={:?}", id_, identity_->name, request.error().message);
+      return finish(1, "porter: " + request.error().message + "\n");
     }
-    if (auto* admin = std::get_if<AdminRequest>(&request)) {
+    if (auto* command = std::get_if<CommandRequest>(&*request)) {
       // Never the whole command: config:set carries secret values.
-      spdlog::info("ssh command session={} user={} verb={} app={} env={}", id_, identity_->name, admin->verb,
-                   admin->app, admin->env);
-      CommandOutput output{[this](const std::string& text) { return write_out(text, false); },
-                           [this](const std::string& text) { write_out(text, true); }};
-      return finish(handler_.run_admin(*admin, *identity_, output), "", false);
+      log()->info("command session={} user={} verb={}", id_, identity_->name, command->words.front());
+      CommandOutput output{[this](const std::string& text) { return write(git::Stream::out, text); },
+                           [this](const std::string& text) { write(git::Stream::err, text); }};
+      return finish(handler_.run_command(command->words, *identity_, output), "");
     }
-    const auto& git = std::get<GitRequest>(request);
-    spdlog::info("ssh exec session={} user={} service={} app={}", id_, identity_->name,
-                 git_service_program(git.service), git.app);
+    const auto& git = std::get<GitRequest>(*request);
+    log()->info("exec session={} user={} service={} app={}", id_, identity_->name, git::program_name(git.service),
+                git.app);
     auto launch = handler_.prepare_git(git, *identity_, git_protocol_);
-    if (auto* error = std::get_if<ExecError>(&launch)) return finish(1, "porter: " + error->message + "\n", true);
-    bridge_git(std::get<GitLaunch>(launch));
+    if (!launch) return finish(1, "porter: " + launch.error().message + "\n");
+    const auto bridged = git::bridge(launch->command, *this, limits_.idle, stop_);
+    handler_.git_finished(*launch);
+    if (bridged.client_gone)
+      log()->info("client gone, git stopped session={}", id_);
+    else
+      finish(bridged.exit_code, "");
   }
 
-  bool write_out(const std::string& text, bool to_stderr) {
-    const auto size = static_cast<uint32_t>(text.size());
-    int rc = to_stderr ? ssh_channel_write_stderr(channel_, text.data(), size)
-                       : ssh_channel_write(channel_, text.data(), size);
-    return rc != SSH_ERROR && connected();
-  }
-
-  // Sends output, exit status, EOF and close, then lets the client close.
-  void finish(int exit_code, const std::string& output, bool to_stderr) {
-    if (!output.empty()) {
-      if (to_stderr)
-        ssh_channel_write_stderr(channel_, output.data(), static_cast<uint32_t>(output.size()));
-      else
-        ssh_channel_write(channel_, output.data(), static_cast<uint32_t>(output.size()));
-    }
+  // Sends any error text, the exit status, EOF and close, then lets the
+  // client hang up first: closing the TCP connection under it would lose
+  // the exit status.
+  void finish(int exit_code, const std::string& error_text) {
+    if (!error_text.empty()) write(git::Stream::err, error_text);
     ssh_channel_request_send_exit_status(channel_, exit_code);
     ssh_channel_send_eof(channel_);
     ssh_channel_close(channel_);
-    // Let the client read all of it and hang up first; closing the TCP
-    // connection under it would lose the exit status.
     const auto deadline = Clock::now() + kCloseGrace;
     while (connected() && Clock::now() < deadline)
-      if (ssh_event_dopoll(event_, 100) == SSH_ERROR) break;
-  }
-
-  // ---- git child <-> channel ---------------------------------------------
-
-  void bridge_git(GitLaunch& launch) {
-    asio::io_context ctx;
-    asio::writable_pipe child_in(ctx);
-    asio::readable_pipe child_out(ctx), child_err(ctx);
-    bp::error_code ec;
-    auto exe = proc::find_program(launch.command.program);
-    bp::process child(ctx, exe, launch.command.args, bp::process_stdio{child_in, child_out, child_err},
-                      bp::process_environment(proc::child_environment(launch.command.env)),
-                      bp::process_start_dir(bp::filesystem::path(launch.command.dir.string())), proc::isolated_child{});
-    const int pgid = child.id();
-    stdin_fd_ = child_in.native_handle();
-    ChildOutput out{child_out.native_handle(), false}, err{child_err.native_handle(), true};
-    for (int fd : {stdin_fd_, out.fd, err.fd}) set_nonblocking(fd);
-
-    bool client_gone = false;
-    auto last_activity = Clock::now();
-    while (!(out.eof && err.eof)) {
-      if (ssh_event_dopoll(event_, 500) == SSH_ERROR || !connected() || ssh_channel_is_closed(channel_)) {
-        client_gone = true;
-        break;
-      }
-      bool moved = pump_channel_to_child(child_in);
-      for (auto* stream : {&out, &err}) {
-        auto copied = pump_child_to_channel(*stream);
-        if (copied < 0) client_gone = true;
-        moved = moved || copied > 0;
-      }
-      if (client_gone) break;
-      if (moved) {
-        last_activity = Clock::now();
-      } else if (Clock::now() - last_activity > limits_.idle) {
-        spdlog::info("ssh session idle timeout session={}", id_);
-        client_gone = true;
-        break;
-      }
-    }
-    for (auto* stream : {&out, &err}) unwatch(*stream);
-    unwatch_stdin();
-    if (client_gone) {
-      spdlog::info("ssh client gone, stopping git session={}", id_);
-      proc::kill_group(pgid, std::chrono::seconds(2));
-    }
-    child.wait(ec);
-    const int exit_code = ec ? 255 : child.exit_code();
-    handler_.git_finished(launch.session_token);
-    if (!client_gone) finish(exit_code, "", false);
-  }
-
-  // Returns true if bytes moved. Reads from the channel only what the child
-  // can take, so a slow child slows the client down (SSH window backpressure).
-  bool pump_channel_to_child(asio::writable_pipe& child_in) {
-    bool moved = false;
-    char buffer[kChunk];
-    while (stdin_fd_ >= 0) {
-      if (pending_input_.empty()) {
-        int n = ssh_channel_read_nonblocking(channel_, buffer, sizeof buffer, 0);
-        if (n <= 0) break;
-        pending_input_.assign(buffer, static_cast<std::size_t>(n));
-      }
-      ssize_t written = ::write(stdin_fd_, pending_input_.data(), pending_input_.size());
-      if (written > 0) {
-        pending_input_.erase(0, static_cast<std::size_t>(written));
-        moved = true;
-        continue;
-      }
-      if (written < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      pending_input_.clear();  // the child closed its stdin: nothing more to give it
-      close_stdin(child_in);
-    }
-    if (stdin_fd_ >= 0 && pending_input_.empty() && ssh_channel_is_eof(channel_)) close_stdin(child_in);
-    // Wake up when the child can take more of what is pending.
-    if (!pending_input_.empty() && !stdin_watched_) {
-      ssh_event_add_fd(event_, stdin_fd_, POLLOUT, wake_only, nullptr);
-      stdin_watched_ = true;
-    } else if (pending_input_.empty()) {
-      unwatch_stdin();
-    }
-    return moved;
-  }
-
-  void close_stdin(asio::writable_pipe& child_in) {
-    unwatch_stdin();
-    bp::error_code ignored;
-    child_in.close(ignored);
-    stdin_fd_ = -1;
-  }
-
-  void unwatch_stdin() {
-    if (stdin_watched_) ssh_event_remove_fd(event_, stdin_fd_);
-    stdin_watched_ = false;
-  }
-
-  // Bytes copied, 0 if none, -1 if the client is gone. Never reads more than
-  // the client's window allows; a full window pauses the child (its pipe fills).
-  long pump_child_to_channel(ChildOutput& stream) {
-    if (stream.eof) return 0;
-    long copied = 0;
-    char buffer[kChunk];
-    for (int rounds = 0; rounds < 8; ++rounds) {
-      const uint32_t window = ssh_channel_window_size(channel_);
-      if (window == 0) break;
-      ssize_t n = ::read(stream.fd, buffer, std::min<std::size_t>(window, sizeof buffer));
-      if (n == 0) {
-        stream.eof = true;
-        break;
-      }
-      if (n < 0) break;  // EAGAIN: nothing now
-      int rc = stream.to_stderr ? ssh_channel_write_stderr(channel_, buffer, static_cast<uint32_t>(n))
-                                : ssh_channel_write(channel_, buffer, static_cast<uint32_t>(n));
-      if (rc == SSH_ERROR) return -1;
-      copied += n;
-    }
-    const bool want_watch = !stream.eof && ssh_channel_window_size(channel_) > 0;
-    if (want_watch && !stream.watched) {
-      ssh_event_add_fd(event_, stream.fd, POLLIN, wake_only, nullptr);
-      stream.watched = true;
-    } else if (!want_watch) {
-      unwatch(stream);
-    }
-    return copied;
-  }
-
-  void unwatch(ChildOutput& stream) {
-    if (stream.watched) ssh_event_remove_fd(event_, stream.fd);
-    stream.watched = false;
+      if (ssh_event_dopoll(event_, milliseconds_until(deadline)) == SSH_ERROR) break;
   }
 
   ssh_session session_;
   SessionHandler& handler_;
   SessionLimits limits_;
   const std::uint64_t id_;
+  std::stop_token stop_;
+  std::optional<std::stop_callback<std::function<void()>>> on_stop_;
   ssh_event event_ = nullptr;
   ssh_channel channel_ = nullptr;
   ssh_server_callbacks_struct server_callbacks_{};
@@ -352,15 +242,12 @@ class Session {
   std::optional<std::string> command_;
   bool shell_requested_ = false;
   std::string git_protocol_;
-  int stdin_fd_ = -1;
-  bool stdin_watched_ = false;
-  std::string pending_input_;
 };
 
 }  // namespace
 
-void run_session(ssh_session session, SessionHandler& handler, SessionLimits limits) {
-  Session(session, handler, limits).run();
+void run_session(ssh_session session, SessionHandler& handler, SessionLimits limits, std::stop_token stop) {
+  Session(session, handler, limits, std::move(stop)).run();
 }
 
 }  // namespace porter::ssh

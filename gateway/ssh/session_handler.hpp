@@ -5,18 +5,19 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <variant>
+#include <vector>
 
 #include "proc/process.hpp"
 #include "ssh/authorized_keys.hpp"
 #include "ssh/exec_command.hpp"
+#include "util/result.hpp"
 
 namespace porter::ssh {
 
 // A git process to bridge to the channel, and the token that ties it to its deploy job.
 struct GitLaunch {
   proc::Command command;
-  std::string session_token;
+  std::string session_token;  // empty for fetches
 };
 
 // Where a management command writes, as it runs. `out` returns false once the
@@ -30,12 +31,13 @@ class SessionHandler {
  public:
   virtual ~SessionHandler() = default;
   virtual std::optional<Identity> authorize(ssh_key key) = 0;
-  virtual std::variant<GitLaunch, ExecError> prepare_git(const GitRequest& request, const Identity& who,
-                                                         const std::string& git_protocol) = 0;
+  // The git service to run for `who`, or why not (one line).
+  virtual Result<GitLaunch> prepare_git(const GitRequest& request, const Identity& who,
+                                        const std::string& git_protocol) = 0;
   // The git process has exited or the client vanished.
-  virtual void git_finished(const std::string& session_token) = 0;
-  // Returns the exit status.
-  virtual int run_admin(const AdminRequest& request, const Identity& who, const CommandOutput& output) = 0;
+  virtual void git_finished(const GitLaunch& launch) = 0;
+  // Runs a management command; returns its exit status.
+  virtual int run_command(const std::vector<std::string>& words, const Identity& who, const CommandOutput& output) = 0;
 };
 
 }  // namespace porter::ssh

@@ -2,51 +2,12 @@
 
 #include <sys/stat.h>
 
-#include <array>
 #include <stdexcept>
+
+#include "state/migrations.hpp"
 
 namespace porter::state {
 namespace {
-
-// Schema versions, applied in order; never edit one that has shipped.
-constexpr std::array kMigrations = {
-    R"sql(
-CREATE TABLE apps(
-  name TEXT PRIMARY KEY,
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));
-CREATE TABLE deploys(
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  app TEXT NOT NULL, env TEXT NOT NULL, ref TEXT NOT NULL,
-  old_sha TEXT NOT NULL, new_sha TEXT NOT NULL, pusher TEXT NOT NULL,
-  status TEXT NOT NULL,
-  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-  finished_at TEXT, duration_ms INTEGER,
-  image TEXT, container TEXT, port INTEGER, url TEXT, error TEXT, log_path TEXT);
-CREATE INDEX deploys_by_env ON deploys(app, env, status);
-)sql",
-    R"sql(
-ALTER TABLE deploys ADD COLUMN image_digest TEXT;
-ALTER TABLE deploys ADD COLUMN image_size INTEGER;
-)sql",
-    R"sql(
-CREATE TABLE config_vars(
-  app TEXT NOT NULL, env TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY(app, env, key));
-CREATE TABLE releases(
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  app TEXT NOT NULL, env TEXT NOT NULL, version INTEGER NOT NULL, deploy_id INTEGER NOT NULL,
-  commit_sha TEXT NOT NULL, image TEXT NOT NULL, plan TEXT NOT NULL, description TEXT NOT NULL,
-  pusher TEXT NOT NULL, status TEXT NOT NULL,
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
-  UNIQUE(app, env, version));
-CREATE TABLE release_config(
-  release_id INTEGER NOT NULL REFERENCES releases(id), key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY(release_id, key));
-CREATE TABLE replicas(
-  release_id INTEGER NOT NULL REFERENCES releases(id), service TEXT NOT NULL, idx INTEGER NOT NULL,
-  pod TEXT NOT NULL, port INTEGER NOT NULL);
-)sql",
-};
 
 // One prepared statement, finalized on scope exit.
 class Statement {
@@ -56,6 +17,9 @@ class Statement {
       throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
   }
   ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
   Statement& bind(int index, const std::string& value) {
     sqlite3_bind_text(stmt_, index, value.c_str(), -1, SQLITE_TRANSIENT);
     return *this;
@@ -81,6 +45,30 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+constexpr const char* kReleaseColumns =
+    "id, app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status, created_at";
+
+// A row selected with kReleaseColumns, without its config and replicas.
+ReleaseRecord release_from_row(Statement& row) {
+  const auto status_text = row.text(10);
+  const auto status = release_status_from(status_text);
+  if (!status) throw std::runtime_error("state: release " + row.text(0) + " has unknown status '" + status_text + "'");
+  ReleaseRecord release;
+  release.id = row.integer(0);
+  release.app = row.text(1);
+  release.env = row.text(2);
+  release.version = static_cast<int>(row.integer(3));
+  release.deploy_id = row.integer(4);
+  release.commit_sha = row.text(5);
+  release.image = row.text(6);
+  release.plan_yaml = row.text(7);
+  release.description = row.text(8);
+  release.pusher = row.text(9);
+  release.status = *status;
+  release.created_at = row.text(11);
+  return release;
+}
+
 }  // namespace
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() was reached.
@@ -90,6 +78,9 @@ class Store::Transaction {
   ~Transaction() {
     if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
   void commit() {
     store_.exec("COMMIT");
     done_ = true;
@@ -110,6 +101,12 @@ const char* to_string(ReleaseStatus status) {
   return "unknown";
 }
 
+std::optional<ReleaseStatus> release_status_from(std::string_view text) {
+  for (auto status : {ReleaseStatus::pending, ReleaseStatus::live, ReleaseStatus::failed, ReleaseStatus::superseded})
+    if (text == to_string(status)) return status;
+  return std::nullopt;
+}
+
 const char* to_string(DeployStatus status) {
   switch (status) {
     case DeployStatus::queued: return "queued";
@@ -124,11 +121,17 @@ const char* to_string(DeployStatus status) {
 }
 
 Store::Store(const std::filesystem::path& db_path) {
-  if (sqlite3_open(db_path.c_str(), &db_) != SQLITE_OK)
-    throw std::runtime_error("cannot open " + db_path.string() + ": " + sqlite3_errmsg(db_));
-  sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;");
-  migrate();
+  // sqlite3_open allocates a handle even when it fails: close it on every failure.
+  try {
+    if (sqlite3_open(db_path.c_str(), &db_) != SQLITE_OK)
+      throw std::runtime_error("cannot open " + db_path.string() + ": " + sqlite3_errmsg(db_));
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;");
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
   // Config vars live here: owner-only, WAL and shared-memory files included.
   for (const auto* suffix : {"", "-wal", "-shm"}) ::chmod((db_path.string() + suffix).c_str(), 0600);
 }
@@ -144,15 +147,20 @@ void Store::exec(const char* sql) {
   }
 }
 
+// Each step and its new user_version commit together, so a crash leaves the
+// database at one version or the next.
 void Store::migrate() {
-  Statement version_query(db_, "PRAGMA user_version");
-  version_query.step();
-  auto version = static_cast<std::size_t>(version_query.integer(0));
+  std::size_t version = 0;
+  {
+    Statement query(db_, "PRAGMA user_version");
+    query.step();
+    version = static_cast<std::size_t>(query.integer(0));
+  }
   for (; version < kMigrations.size(); ++version) {
-    exec("BEGIN IMMEDIATE");
+    Transaction transaction(*this);
     exec(kMigrations[version]);
     exec(("PRAGMA user_version=" + std::to_string(version + 1)).c_str());
-    exec("COMMIT");
+    transaction.commit();
   }
 }
 
@@ -169,8 +177,11 @@ std::vector<std::string> Store::list_apps() {
   return apps;
 }
 
+// ---- deploys ----
+
 std::int64_t Store::create_deploy(const NewDeploy& d, const std::filesystem::path& logs_dir) {
   std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
   Statement insert(db_,
                    "INSERT INTO deploys(app, env, ref, old_sha, new_sha, pusher, status) VALUES(?,?,?,?,?,?,'queued')");
   insert.bind(1, d.app).bind(2, d.env).bind(3, d.ref).bind(4, d.old_sha).bind(5, d.new_sha).bind(6, d.pusher).step();
@@ -179,6 +190,7 @@ std::int64_t Store::create_deploy(const NewDeploy& d, const std::filesystem::pat
       .bind(1, (logs_dir / (std::to_string(id) + ".log")).string())
       .bind(2, id)
       .step();
+  transaction.commit();
   return id;
 }
 
@@ -233,9 +245,7 @@ int Store::mark_unfinished_interrupted() {
   return sqlite3_changes(db_);
 }
 
-}  // namespace porter::state
-
-namespace porter::state {
+// ---- config vars ----
 
 ConfigVars Store::config_vars(const std::string& app, const std::string& env) {
   std::lock_guard lock(mutex_);
@@ -246,44 +256,50 @@ ConfigVars Store::config_vars(const std::string& app, const std::string& env) {
   return vars;
 }
 
-void Store::set_config_vars(const std::string& app, const std::string& env, const ConfigVars& vars) {
+void Store::change_config_vars(const std::string& app, const std::string& env, const ConfigVars& set,
+                               const std::vector<std::string>& unset) {
   std::lock_guard lock(mutex_);
   Transaction transaction(*this);
-  for (const auto& [key, value] : vars)
+  for (const auto& [key, value] : set)
     Statement(db_, "INSERT OR REPLACE INTO config_vars(app, env, key, value) VALUES(?,?,?,?)")
+        .bind(1, app).bind(2, env).bind(3, key).bind(4, value).step();
+  for (const auto& key : unset)
+    Statement(db_, "DELETE FROM config_vars WHERE app=? AND env=? AND key=?")
+        .bind(1, app).bind(2, env).bind(3, key).step();
+  transaction.commit();
+}
+
+void Store::replace_config_vars(const std::string& app, const std::string& env, const ConfigVars& vars) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  Statement(db_, "DELETE FROM config_vars WHERE app=? AND env=?").bind(1, app).bind(2, env).step();
+  for (const auto& [key, value] : vars)
+    Statement(db_, "INSERT INTO config_vars(app, env, key, value) VALUES(?,?,?,?)")
         .bind(1, app).bind(2, env).bind(3, key).bind(4, value).step();
   transaction.commit();
 }
 
-void Store::unset_config_vars(const std::string& app, const std::string& env, const std::vector<std::string>& keys) {
-  std::lock_guard lock(mutex_);
-  Transaction transaction(*this);
-  for (const auto& key : keys)
-    Statement(db_, "DELETE FROM config_vars WHERE app=? AND env=? AND key=?").bind(1, app).bind(2, env).bind(3, key).step();
-  transaction.commit();
-}
+// ---- releases ----
 
 ReleaseRecord Store::create_release(const NewRelease& release) {
-  std::int64_t id = 0;
-  {
-    std::lock_guard lock(mutex_);
-    Transaction transaction(*this);
-    Statement next(db_, "SELECT IFNULL(MAX(version), 0) + 1 FROM releases WHERE app=? AND env=?");
-    next.bind(1, release.app).bind(2, release.env).step();
-    const auto version = next.integer(0);
-    Statement(db_,
-              "INSERT INTO releases(app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status)"
-              " VALUES(?,?,?,?,?,?,?,?,?,'pending')")
-        .bind(1, release.app).bind(2, release.env).bind(3, version).bind(4, release.deploy_id)
-        .bind(5, release.commit_sha).bind(6, release.image).bind(7, release.plan_yaml).bind(8, release.description)
-        .bind(9, release.pusher).step();
-    id = sqlite3_last_insert_rowid(db_);
-    for (const auto& [key, value] : release.config)
-      Statement(db_, "INSERT INTO release_config(release_id, key, value) VALUES(?,?,?)")
-          .bind(1, id).bind(2, key).bind(3, value).step();
-    transaction.commit();
-  }
-  return *find_release("id=?", {std::to_string(id)});
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  Statement next(db_, "SELECT IFNULL(MAX(version), 0) + 1 FROM releases WHERE app=? AND env=?");
+  next.bind(1, release.app).bind(2, release.env).step();
+  const auto version = next.integer(0);
+  Statement(db_,
+            "INSERT INTO releases(app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status)"
+            " VALUES(?,?,?,?,?,?,?,?,?,'pending')")
+      .bind(1, release.app).bind(2, release.env).bind(3, version).bind(4, release.deploy_id)
+      .bind(5, release.commit_sha).bind(6, release.image).bind(7, release.plan_yaml).bind(8, release.description)
+      .bind(9, release.pusher).step();
+  const auto id = sqlite3_last_insert_rowid(db_);
+  for (const auto& [key, value] : release.config)
+    Statement(db_, "INSERT INTO release_config(release_id, key, value) VALUES(?,?,?)")
+        .bind(1, id).bind(2, key).bind(3, value).step();
+  auto created = find_release("id=?", {std::to_string(id)});
+  transaction.commit();
+  return *created;
 }
 
 void Store::set_release_status(std::int64_t release_id, ReleaseStatus status) {
@@ -291,15 +307,19 @@ void Store::set_release_status(std::int64_t release_id, ReleaseStatus status) {
   Statement(db_, "UPDATE releases SET status=? WHERE id=?").bind(1, to_string(status)).bind(2, release_id).step();
 }
 
-void Store::mark_release_live(std::int64_t release_id, const std::vector<ReplicaRecord>& replicas) {
+void Store::mark_release_live(std::int64_t release_id, const std::vector<release::Replica>& replicas) {
   std::lock_guard lock(mutex_);
   Transaction transaction(*this);
   Statement(db_,
             "UPDATE releases SET status='superseded' WHERE status='live' AND id<>? AND"
             " (app, env) = (SELECT app, env FROM releases WHERE id=?)")
       .bind(1, release_id).bind(2, release_id).step();
-  Statement(db_, "DELETE FROM replicas WHERE release_id NOT IN (SELECT id FROM releases WHERE status='live')").step();
   Statement(db_, "UPDATE releases SET status='live' WHERE id=?").bind(1, release_id).step();
+  // Only live releases keep replicas, and this one keeps exactly `replicas`.
+  Statement(db_,
+            "DELETE FROM replicas WHERE release_id=? OR"
+            " release_id NOT IN (SELECT id FROM releases WHERE status='live')")
+      .bind(1, release_id).step();
   for (const auto& replica : replicas)
     Statement(db_, "INSERT INTO replicas(release_id, service, idx, pod, port) VALUES(?,?,?,?,?)")
         .bind(1, release_id).bind(2, replica.service).bind(3, static_cast<std::int64_t>(replica.index))
@@ -308,65 +328,55 @@ void Store::mark_release_live(std::int64_t release_id, const std::vector<Replica
 }
 
 std::optional<ReleaseRecord> Store::find_release(const std::string& where, const std::vector<std::string>& values) {
-  std::optional<ReleaseRecord> found;
-  {
-    std::lock_guard lock(mutex_);
-    const auto sql = "SELECT id, app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status,"
-                     " created_at FROM releases WHERE " + where + " ORDER BY version DESC LIMIT 1";
-    Statement query(db_, sql.c_str());
-    for (std::size_t i = 0; i < values.size(); ++i) query.bind(static_cast<int>(i + 1), values[i]);
-    if (!query.step()) return std::nullopt;
-    found = ReleaseRecord{query.integer(0), query.text(1), query.text(2), static_cast<int>(query.integer(3)),
-                          query.integer(4), query.text(5), query.text(6), query.text(7), query.text(8),
-                          query.text(9), query.text(10), query.text(11), {}, {}};
-  }
-  load_details(*found);
+  const auto sql = std::string("SELECT ") + kReleaseColumns + " FROM releases WHERE " + where +
+                   " ORDER BY version DESC LIMIT 1";
+  Statement query(db_, sql.c_str());
+  for (std::size_t i = 0; i < values.size(); ++i) query.bind(static_cast<int>(i + 1), values[i]);
+  if (!query.step()) return std::nullopt;
+  auto found = release_from_row(query);
+  load_details(found);
   return found;
 }
 
 void Store::load_details(ReleaseRecord& release) {
-  std::lock_guard lock(mutex_);
   Statement config(db_, "SELECT key, value FROM release_config WHERE release_id=?");
   config.bind(1, release.id);
   while (config.step()) release.config[config.text(0)] = config.text(1);
   Statement replicas(db_, "SELECT service, idx, pod, port FROM replicas WHERE release_id=? ORDER BY service, idx");
   replicas.bind(1, release.id);
   while (replicas.step())
-    release.replicas.push_back({replicas.text(0), static_cast<int>(replicas.integer(1)), replicas.text(2),
-                                static_cast<int>(replicas.integer(3))});
+    release.replicas.push_back({.service = replicas.text(0), .index = static_cast<int>(replicas.integer(1)),
+                                .pod = replicas.text(2), .port = static_cast<int>(replicas.integer(3))});
 }
 
 std::optional<ReleaseRecord> Store::live_release(const std::string& app, const std::string& env) {
+  std::lock_guard lock(mutex_);
   return find_release("app=? AND env=? AND status='live'", {app, env});
 }
 
 std::optional<ReleaseRecord> Store::release_version(const std::string& app, const std::string& env, int version) {
+  std::lock_guard lock(mutex_);
   return find_release("app=? AND env=? AND version=?", {app, env, std::to_string(version)});
 }
 
 std::vector<ReleaseRecord> Store::releases(const std::string& app, const std::string& env) {
-  std::vector<int> versions;
-  {
-    std::lock_guard lock(mutex_);
-    Statement query(db_, "SELECT version FROM releases WHERE app=? AND env=? ORDER BY version DESC");
-    query.bind(1, app).bind(2, env);
-    while (query.step()) versions.push_back(static_cast<int>(query.integer(0)));
-  }
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  Statement query(db_, "SELECT id FROM releases WHERE app=? AND env=? ORDER BY version DESC");
+  query.bind(1, app).bind(2, env);
+  while (query.step()) ids.push_back(query.text(0));
   std::vector<ReleaseRecord> found;
-  for (int version : versions) found.push_back(*release_version(app, env, version));
+  for (const auto& id : ids) found.push_back(*find_release("id=?", {id}));
   return found;
 }
 
 std::vector<ReleaseRecord> Store::live_releases() {
-  std::vector<std::pair<std::string, std::string>> envs;
-  {
-    std::lock_guard lock(mutex_);
-    Statement query(db_, "SELECT app, env FROM releases WHERE status='live'");
-    while (query.step()) envs.emplace_back(query.text(0), query.text(1));
-  }
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  Statement query(db_, "SELECT id FROM releases WHERE status='live' ORDER BY app, env");
+  while (query.step()) ids.push_back(query.text(0));
   std::vector<ReleaseRecord> found;
-  for (const auto& [app, env] : envs)
-    if (auto release = live_release(app, env)) found.push_back(*release);
+  for (const auto& id : ids) found.push_back(*find_release("id=?", {id}));
   return found;
 }
 

@@ -2,7 +2,8 @@
 // The gateway's durable state, in SQLite (WAL): apps, deploy records (one per
 // pushed ref), releases (one per version of an environment, with the config
 // snapshot they ran with), config vars and the replicas of live releases.
-// Written only by the daemon; one connection behind a mutex.
+// Written only by the daemon; one connection behind a mutex. SQLite failures
+// (disk full, a corrupt file) throw: they are not expected outcomes.
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -11,7 +12,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "release/replica.hpp"
 
 namespace porter::state {
 
@@ -24,15 +28,10 @@ struct NewDeploy {
 
 enum class ReleaseStatus { pending, live, failed, superseded };
 const char* to_string(ReleaseStatus status);
+// The inverse of to_string; nullopt for any other text.
+std::optional<ReleaseStatus> release_status_from(std::string_view text);
 
 using ConfigVars = std::map<std::string, std::string>;
-
-struct ReplicaRecord {
-  std::string service;
-  int index = 0;
-  std::string pod;
-  int port = 0;
-};
 
 struct NewRelease {
   std::string app, env;
@@ -46,9 +45,11 @@ struct ReleaseRecord {
   std::string app, env;
   int version = 0;
   std::int64_t deploy_id = 0;
-  std::string commit_sha, image, plan_yaml, description, pusher, status, created_at;
+  std::string commit_sha, image, plan_yaml, description, pusher;
+  ReleaseStatus status = ReleaseStatus::pending;
+  std::string created_at;
   ConfigVars config;
-  std::vector<ReplicaRecord> replicas;  // live releases only
+  std::vector<release::Replica> replicas;  // live releases only
 };
 
 class Store {
@@ -69,29 +70,35 @@ class Store {
   void finish(std::int64_t id, DeployStatus status, const std::string& error);
   // Marks deploy `id` live and the environment's previous live deploy superseded.
   void mark_deploy_live(std::int64_t id, const std::string& url);
+  // Deploys left queued/running by a crash are recorded as interrupted; returns how many.
+  int mark_unfinished_interrupted();
 
   ConfigVars config_vars(const std::string& app, const std::string& env);
-  void set_config_vars(const std::string& app, const std::string& env, const ConfigVars& vars);
-  void unset_config_vars(const std::string& app, const std::string& env, const std::vector<std::string>& keys);
+  // Sets `set` and removes `unset` (removal wins for a key in both), in one transaction.
+  void change_config_vars(const std::string& app, const std::string& env, const ConfigVars& set,
+                          const std::vector<std::string>& unset);
+  // Makes the environment's config exactly `vars`, in one transaction: restores
+  // a snapshot after a failed change, or a rolled-back release's config.
+  void replace_config_vars(const std::string& app, const std::string& env, const ConfigVars& vars);
 
   // A new pending release with the next version number of its environment.
   ReleaseRecord create_release(const NewRelease& release);
   void set_release_status(std::int64_t release_id, ReleaseStatus status);
-  // Marks the release live with its replicas, the previous live one superseded, atomically.
-  void mark_release_live(std::int64_t release_id, const std::vector<ReplicaRecord>& replicas);
+  // In one transaction: the release becomes live with exactly `replicas`, the
+  // environment's previous live release superseded and its replicas dropped.
+  void mark_release_live(std::int64_t release_id, const std::vector<release::Replica>& replicas);
   std::optional<ReleaseRecord> live_release(const std::string& app, const std::string& env);
   std::optional<ReleaseRecord> release_version(const std::string& app, const std::string& env, int version);
   std::vector<ReleaseRecord> releases(const std::string& app, const std::string& env);  // newest first
   std::vector<ReleaseRecord> live_releases();
-  // Deploys left queued/running by a crash are recorded as interrupted.
-  int mark_unfinished_interrupted();
 
  private:
   class Transaction;
   void migrate();
   void exec(const char* sql);
-  void load_details(ReleaseRecord& release);
+  // These expect mutex_ held, so a record and its details are read together.
   std::optional<ReleaseRecord> find_release(const std::string& where, const std::vector<std::string>& values);
+  void load_details(ReleaseRecord& release);
 
   std::mutex mutex_;
   sqlite3* db_ = nullptr;

@@ -7,8 +7,8 @@ namespace {
 
 std::string parse_error(const std::string& yaml) {
   auto parsed = parse_app_config(yaml);
-  EXPECT_TRUE(std::holds_alternative<AppConfigError>(parsed)) << yaml;
-  return std::holds_alternative<AppConfigError>(parsed) ? std::get<AppConfigError>(parsed).message : "";
+  EXPECT_FALSE(parsed) << yaml;
+  return parsed ? "" : parsed.error().message;
 }
 
 TEST(AppConfig, ReadsBuildAndHealthCheck) {
@@ -20,8 +20,8 @@ services:
   web:
     healthcheck: {path: /healthz, timeout: 20}
 )");
-  ASSERT_TRUE(std::holds_alternative<AppConfig>(parsed));
-  const auto& config = std::get<AppConfig>(parsed);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto& config = *parsed;
   EXPECT_EQ(config.build.dockerfile, "docker/web.Dockerfile");
   EXPECT_EQ(config.build.context, "docker");
   EXPECT_EQ(config.services.at("web").healthcheck.path, "/healthz");
@@ -30,10 +30,10 @@ services:
 
 TEST(AppConfig, EmptyMeansDefaults) {
   auto parsed = parse_app_config("");
-  ASSERT_TRUE(std::holds_alternative<AppConfig>(parsed));
-  EXPECT_EQ(std::get<AppConfig>(parsed).build.method, "auto");
-  EXPECT_TRUE(std::get<AppConfig>(parsed).services.empty());
-  EXPECT_FALSE(std::get<AppConfig>(parsed).predeploy);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->build.method, "auto");
+  EXPECT_TRUE(parsed->services.empty());
+  EXPECT_FALSE(parsed->predeploy);
 }
 
 TEST(AppConfig, MalformedYamlNamesTheLine) {
@@ -66,8 +66,8 @@ predeploy:
 build:
   config_vars: [NPM_TOKEN]
 )");
-  ASSERT_TRUE(std::holds_alternative<AppConfig>(parsed)) << std::get<AppConfigError>(parsed).message;
-  const auto& config = std::get<AppConfig>(parsed);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto& config = *parsed;
   const auto& web = config.services.at("web");
   EXPECT_EQ(web.run, "./server");
   EXPECT_EQ(web.replicas, 3);

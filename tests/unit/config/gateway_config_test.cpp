@@ -1,20 +1,23 @@
 #include "config/gateway_config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
 
 namespace porter::config {
 namespace {
 
 GatewayConfig parse_ok(const std::string& yaml) {
   auto parsed = parse_gateway_config(yaml);
-  if (auto* error = std::get_if<ConfigError>(&parsed)) ADD_FAILURE() << error->message;
-  return std::holds_alternative<GatewayConfig>(parsed) ? std::get<GatewayConfig>(parsed) : GatewayConfig{};
+  if (!parsed) ADD_FAILURE() << parsed.error().message;
+  return parsed.value_or(GatewayConfig{});
 }
 
 std::string parse_error(const std::string& yaml) {
   auto parsed = parse_gateway_config(yaml);
-  EXPECT_TRUE(std::holds_alternative<ConfigError>(parsed)) << yaml;
-  return std::holds_alternative<ConfigError>(parsed) ? std::get<ConfigError>(parsed).message : "";
+  EXPECT_FALSE(parsed) << yaml;
+  return parsed ? "" : parsed.error().message;
 }
 
 TEST(GatewayConfig, EmptyFileGivesDefaults) {
@@ -68,11 +71,41 @@ TEST(GatewayConfig, FlagsOverrideTheFile) {
   overrides.listen = "127.0.0.1:0";
   overrides.data_dir = "/tmp/porter-test-data";
   auto loaded = load_gateway_config(overrides);
-  ASSERT_TRUE(std::holds_alternative<GatewayConfig>(loaded));
-  const auto& config = std::get<GatewayConfig>(loaded);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  const auto& config = *loaded;
   EXPECT_EQ(config.listen_port, 0);
   EXPECT_EQ(config.authorized_keys, "/tmp/porter-test-data/authorized_keys");
   EXPECT_EQ(config.host_key, "/tmp/porter-test-data/ssh_host_ed25519_key");
+}
+
+TEST(GatewayConfig, BadListenAddressesAreErrors) {
+  EXPECT_EQ(parse_error("proxy: {listen: nowhere}"), "line 1: proxy listen: expected HOST:PORT, got 'nowhere'");
+  Overrides overrides;
+  overrides.listen = "nowhere";
+  auto loaded = load_gateway_config(overrides);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message, "listen: expected HOST:PORT, got 'nowhere'");
+  overrides.listen.reset();
+  overrides.proxy_listen = "127.0.0.1:http";
+  loaded = load_gateway_config(overrides);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message, "proxy listen: expected HOST:PORT, got '127.0.0.1:http'");
+}
+
+TEST(GatewayConfig, FileErrorsNameTheFile) {
+  const auto file = std::filesystem::temp_directory_path() / ("porter-gateway-" + std::to_string(::getpid()) + ".yaml");
+  Overrides overrides;
+  overrides.config_file = file;
+  auto loaded = load_gateway_config(overrides);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message, file.string() + ": cannot read");
+
+  std::ofstream(file) << "listen: 127.0.0.1:2200\nlisen: x\n";
+  loaded = load_gateway_config(overrides);
+  std::filesystem::remove(file);
+  ASSERT_FALSE(loaded);
+  EXPECT_TRUE(loaded.error().message.starts_with(file.string() + ": line 2: unknown key 'lisen'"))
+      << loaded.error().message;
 }
 
 TEST(HostPort, ParsesAndRejects) {

@@ -11,8 +11,8 @@ const std::vector<std::string> kShell = {"/bin/sh", "-c"};
 ReleasePlan plan_ok(const config::AppConfig& config, const builders::ProcessTypes& processes,
                     const std::vector<std::string>& shell, bool image_has_command) {
   auto planned = plan_release(config, processes, shell, image_has_command);
-  if (auto* error = std::get_if<std::string>(&planned)) ADD_FAILURE() << *error;
-  return std::holds_alternative<ReleasePlan>(planned) ? std::get<ReleasePlan>(planned) : ReleasePlan{};
+  if (!planned) ADD_FAILURE() << planned.error().message;
+  return planned.value_or(ReleasePlan{});
 }
 
 TEST(ReleasePlan, BareDockerfileIsOneWebReplicaRunningTheImageCommand) {
@@ -47,8 +47,11 @@ TEST(ReleasePlan, PorterYamlOverridesCommandsReplicasAndPredeploy) {
 TEST(ReleasePlan, ServiceWithoutCommandIsAnError) {
   config::AppConfig config;
   config.services["worker"].replicas = 1;
-  EXPECT_TRUE(std::holds_alternative<std::string>(plan_release(config, {{"web", "x"}}, kLauncher, false)));
-  EXPECT_TRUE(std::holds_alternative<std::string>(plan_release({}, {}, kLauncher, false)));  // no web command
+  auto worker = plan_release(config, {{"web", "x"}}, kLauncher, false);
+  ASSERT_FALSE(worker);
+  EXPECT_EQ(worker.error().message,
+            "service 'worker' has no command: add it to the Procfile or set services.worker.run");
+  EXPECT_FALSE(plan_release({}, {}, kLauncher, false));  // no web command
 }
 
 TEST(ReleasePlan, YamlRoundTripKeepsEverythingButConfig) {
@@ -63,7 +66,7 @@ TEST(ReleasePlan, YamlRoundTripKeepsEverythingButConfig) {
   const auto text = to_yaml(plan);
   EXPECT_EQ(text.find("hunter2"), std::string::npos);
   auto back = from_yaml(text);
-  ASSERT_TRUE(back);
+  ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->image, plan.image);
   EXPECT_EQ(back->predeploy, plan.predeploy);
   ASSERT_EQ(back->services.size(), 1u);
@@ -74,7 +77,25 @@ TEST(ReleasePlan, YamlRoundTripKeepsEverythingButConfig) {
   EXPECT_EQ(web.healthcheck.path, "/up");
   EXPECT_EQ(web.healthcheck.attempts, 7);
   EXPECT_EQ(web.timeouts.read, std::chrono::seconds(3));
+}
+
+TEST(ReleasePlan, UnreadablePlansAreErrors) {
   EXPECT_FALSE(from_yaml("services: [{name: web}]"));
+  EXPECT_FALSE(from_yaml("image: [unclosed"));
+  auto plan = plan_ok({}, {{"web", "serve"}}, kShell, true);
+  auto text = to_yaml(plan);
+  const auto timeouts = text.find("proxy_timeouts: [5, 60, 60]");
+  ASSERT_NE(timeouts, std::string::npos) << text;
+  text.replace(timeouts, std::string("proxy_timeouts: [5, 60, 60]").size(), "proxy_timeouts: [5, 60]");
+  auto back = from_yaml(text);
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.error().message, "release plan: proxy_timeouts must hold 3 values");
+}
+
+TEST(ReleasePlan, ProcessTypesMustBeValidServiceNames) {
+  auto planned = plan_release({}, {{"web", "serve"}, {"Bad_Name", "x"}}, kShell, true);
+  ASSERT_FALSE(planned);
+  EXPECT_EQ(planned.error().message, "process type 'Bad_Name' must match [a-z][a-z0-9-]{0,30}");
 }
 
 }  // namespace

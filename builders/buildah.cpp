@@ -1,0 +1,57 @@
+#include "builders/buildah.hpp"
+
+#include "proc/cgroup.hpp"
+
+namespace porter::builders {
+namespace {
+
+namespace fs = std::filesystem;
+// `buildah rm` waits for the storage lock, which a large commit holds for seconds.
+constexpr std::chrono::seconds kRemoveTimeout{300};
+
+std::vector<std::string> lines_of(const proc::Command& command) {
+  std::vector<std::string> lines;
+  proc::CancelToken never;
+  auto run = proc::run(command, [&](const std::string& line) { lines.push_back(line); }, never, kRemoveTimeout);
+  if (!run.ok()) lines.clear();
+  return lines;
+}
+
+proc::Command plain_buildah(std::vector<std::string> args) {
+  return {.program = "buildah", .args = std::move(args), .env = {}, .dir = {}};
+}
+
+}  // namespace
+
+fs::path build_tag(const BuildRequest& request) { return request.work_dir / "buildah-mounts.conf"; }
+
+proc::Command buildah_command(const BuildRequest& request, std::vector<std::string> args) {
+  const auto tmp = request.work_dir / "tmp";
+  fs::create_directories(tmp);
+  args.insert(args.begin(), {"--default-mounts-file", build_tag(request).string()});
+  return {.program = "buildah", .args = std::move(args), .env = {{"TMPDIR", tmp.string()}}, .dir = request.source_dir,
+          .stdin_file = {}, .cgroup = request.cgroup};
+}
+
+int remove_tagged_containers(const std::function<bool(const fs::path& tag)>& matches) {
+  int removed = 0;
+  for (const auto& id : lines_of(plain_buildah({"containers", "--quiet", "--notruncate"}))) {
+    const auto tag = lines_of(plain_buildah({"inspect", "--type", "container", "--format",
+                                             "{{.DefaultMountsFilePath}}", id}));
+    if (tag.empty() || !matches(tag.front())) continue;
+    proc::CancelToken never;
+    if (proc::run(plain_buildah({"rm", id}), [](const std::string&) {}, never, kRemoveTimeout).ok()) ++removed;
+  }
+  return removed;
+}
+
+BuildCleanup::BuildCleanup(const BuildRequest& request) : request_(request) {}
+
+BuildCleanup::~BuildCleanup() {
+  // Nothing of the build may still use a container when it is removed.
+  if (!request_.cgroup.empty()) proc::end_cgroup_processes(request_.cgroup);
+  const auto tag = build_tag(request_);
+  remove_tagged_containers([&](const fs::path& found) { return found == tag; });
+}
+
+}  // namespace porter::builders

@@ -1,0 +1,103 @@
+#include "doctor.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "http/probe.hpp"
+#include "proc/cgroup.hpp"
+#include "proc/process.hpp"
+
+namespace porter {
+namespace {
+
+constexpr auto kToolTimeout = std::chrono::seconds(20);
+constexpr const char* kBaseImage = "localhost/debian:bookworm";
+constexpr const char* kStackImage = "localhost/porter/stack:bookworm";
+
+// The first line a command prints, or nothing if it failed.
+std::optional<std::string> first_line(const std::string& program, std::vector<std::string> args) {
+  std::string line;
+  proc::CancelToken never;
+  auto run = proc::run({.program = program, .args = std::move(args), .env = {}, .dir = {}},
+                       [&](const std::string& text) { if (line.empty()) line = text; }, never, kToolTimeout);
+  if (!run.ok()) return std::nullopt;
+  return line;
+}
+
+Check tool(const std::string& name, std::vector<std::string> version_args, const std::string& fix) {
+  auto version = first_line(name, std::move(version_args));
+  return {name, version.has_value(), true, version ? *version : fix};
+}
+
+Check image(const char* name) {
+  const bool found = first_line("buildah", {"inspect", "--type", "image", "--format", "{{.FromImageID}}", name}).has_value();
+  return {std::string("image ") + name, found, true, found ? "present" : "missing: run scripts/setup"};
+}
+
+// podman looks for catatonit (the pause process of pods) beside its helpers and on PATH.
+Check catatonit() {
+  for (const char* path : {"/usr/libexec/podman/catatonit", "/usr/lib/podman/catatonit", "/usr/bin/catatonit"})
+    if (::access(path, X_OK) == 0) return {"catatonit", true, true, path};
+  return {"catatonit", false, true, "missing: apt-get install catatonit"};
+}
+
+Check registry(const std::string& address) {
+  if (address.empty()) return {"registry", true, false, "none configured: images stay local"};
+  const auto colon = address.rfind(':');
+  const auto status = colon == std::string::npos
+                          ? std::nullopt
+                          : http::get_status(address.substr(0, colon), std::stoi(address.substr(colon + 1)), "/v2/",
+                                             std::chrono::seconds(3));
+  if (status && *status < 500) return {"registry", true, true, "http://" + address + "/v2/ answers"};
+  return {"registry", false, true,
+          "nothing answers at http://" + address + "/v2/: start one (scripts/run does) or set registry: \"\""};
+}
+
+Check cgroups() {
+  auto mount = proc::cgroup2_mount();
+  if (!mount) return {"cgroup2", false, true, "no cgroup2 hierarchy mounted: builds could not be ended as a whole"};
+  const bool hybrid = mount->string() != "/sys/fs/cgroup";
+  return {"cgroup2", true, true, mount->string() + (hybrid ? " (hybrid host: cgroup v1 controllers)" : " (unified)")};
+}
+
+// Subordinate ids for user-namespaced containers (--userns=auto).
+Check subuid() {
+  for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
+    std::ifstream in(file);
+    bool found = false;
+    for (std::string line; std::getline(in, line);) found = found || line.starts_with("containers:");
+    if (!found) return {"subuid", false, false, std::string("no 'containers' range in ") + file + ": run scripts/setup"};
+  }
+  return {"subuid", true, false, "containers ranges in /etc/subuid and /etc/subgid"};
+}
+
+}  // namespace
+
+std::vector<Check> run_checks(const config::GatewayConfig& config) {
+  return {tool("git", {"--version"}, "missing: apt-get install git"),
+          tool("buildah", {"--version"}, "missing: apt-get install buildah"),
+          tool("podman", {"--version"}, "missing: apt-get install podman"),
+          tool("runc", {"--version"}, "missing: apt-get install runc (podman's runtime here)"),
+          catatonit(),
+          tool("nginx", {"-v"}, "missing: apt-get install nginx-light"),
+          registry(config.registry),
+          image(kBaseImage),
+          image(kStackImage),
+          cgroups(),
+          subuid()};
+}
+
+int run_doctor(const config::GatewayConfig& config) {
+  int missing = 0;
+  for (const auto& check : run_checks(config)) {
+    const char* mark = check.ok ? "ok  " : check.essential ? "FAIL" : "warn";
+    std::cout << mark << "  " << check.name << ": " << check.detail << "\n";
+    if (!check.ok && check.essential) ++missing;
+  }
+  std::cout << (missing ? std::to_string(missing) + " essential part(s) missing\n" : "all essential parts present\n");
+  return missing ? 1 : 0;
+}
+
+}  // namespace porter

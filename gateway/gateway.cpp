@@ -1,0 +1,104 @@
+#include "gateway.hpp"
+
+#include "util/log.hpp"
+
+namespace porter {
+namespace {
+
+// The porter binary the hooks exec. If it is replaced while we run (an
+// upgrade), /proc says "(deleted)": the path still names the new binary.
+std::filesystem::path own_executable() {
+  auto path = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string deleted = " (deleted)";
+  if (path.ends_with(deleted)) path.erase(path.size() - deleted.size());
+  return path;
+}
+
+// Quarantine paths may be relative to the repo, where the hook runs.
+std::string absolute_in(const std::filesystem::path& repo_dir, const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  return (repo_dir / path).string();
+}
+
+std::string value_of(const std::map<std::string, std::string>& env, const std::string& name) {
+  auto it = env.find(name);
+  return it == env.end() ? "" : it->second;
+}
+
+}  // namespace
+
+Gateway::Gateway(const config::GatewayConfig& config, const std::filesystem::path& jobs_cgroup)
+    : config_(config),
+      store_(config.state_db()),
+      repos_(config.repos_dir()),
+      builders_(builders::BuilderRegistry::with_defaults()),
+      proxy_(config.nginx_dir(), config.proxy_host, config.proxy_port, config.proxy_domain),
+      driver_(config.releases_dir(), proxy_),
+      hooks_(config.hooks_dir),
+      pusher_{{config_, store_, builders_, {store_, driver_, hooks_}, jobs_cgroup}, locks_},
+      commands_({config_, store_, locks_, {store_, driver_, hooks_}, repos_,
+                 [this](const std::string& app) { return ensure_app(app); }}),
+      reconciler_(store_, locks_, driver_) {}
+
+std::optional<ssh::Identity> Gateway::authorize(ssh_key key) {
+  return ssh::find_authorized(config_.authorized_keys, key);
+}
+
+Result<ssh::GitLaunch> Gateway::prepare_git(const ssh::GitRequest& request, const ssh::Identity& who,
+                                            const std::string& git_protocol) {
+  const bool push = request.service == git::Service::receive_pack;
+  if (!who.may_use_app(request.app)) return fail("access denied: your key may not use app '" + request.app + "'");
+  if (!repos_.exists(request.app) && (!push || config_.require_app_create))
+    return fail("no app named '" + request.app + "'" +
+                (push ? "; create it first: ssh <gateway> apps:create " + request.app : ""));
+  std::optional<git::PushHook> hook;
+  if (push) {
+    if (auto created = ensure_app(request.app); !created) return std::unexpected(created.error());
+    hook = git::PushHook{own_executable(), config_.control_socket(),
+                         sessions_.open(request.app, who.name, who.environments)};
+  }
+  return ssh::GitLaunch{git::service_command(request.service, repos_.path_for(request.app), git_protocol, hook),
+                        hook ? hook->session_token : ""};
+}
+
+void Gateway::git_finished(const ssh::GitLaunch& launch) {
+  if (!launch.session_token.empty()) sessions_.close(launch.session_token);
+}
+
+int Gateway::run_command(const std::vector<std::string>& words, const ssh::Identity& who,
+                         const ssh::CommandOutput& output) {
+  return commands_.run(words, who, output);
+}
+
+int Gateway::handle_push(const hookrpc::HookRequest& hook, const hookrpc::OutputSink& output) {
+  auto session = sessions_.find(hook.session_token);
+  if (!session) {
+    output("error: this push did not come through the gateway's SSH server\n");
+    return 1;
+  }
+  pipeline::PushRequest request{*session, hook.repo_dir,
+                                {absolute_in(hook.repo_dir, value_of(hook.git_env, "GIT_OBJECT_DIRECTORY")),
+                                 value_of(hook.git_env, "GIT_ALTERNATE_OBJECT_DIRECTORIES")},
+                                {}, hook.push_options};
+  for (const auto& line : hook.ref_lines) {
+    auto update = pipeline::parse_ref_update(line);
+    if (!update) {
+      output("error: malformed ref update from git\n");
+      return 1;
+    }
+    request.updates.push_back(*update);
+  }
+  auto verdict = pipeline::run_push(request, output, pusher_);
+  // The locks stay held until receive-pack has moved the refs and exited.
+  sessions_.hand_over(hook.session_token, std::move(verdict.locks));
+  return verdict.accepted ? 0 : 1;
+}
+
+Result<> Gateway::ensure_app(const std::string& app) {
+  std::lock_guard lock(create_mutex_);  // two first pushes must not both create the repo
+  if (auto created = repos_.ensure(app); !created) return created;
+  store_.create_app(app);
+  return ok();
+}
+
+}  // namespace porter

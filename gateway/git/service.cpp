@@ -1,0 +1,25 @@
+#include "git/service.hpp"
+
+namespace porter::git {
+
+const char* program_name(Service service) {
+  return service == Service::receive_pack ? "receive-pack" : "upload-pack";
+}
+
+proc::Command service_command(Service service, const std::filesystem::path& repo_dir,
+                              const std::string& git_protocol, const std::optional<PushHook>& hook) {
+  proc::Command command{.program = "git", .args = {}, .env = {}, .dir = repo_dir.parent_path()};
+  if (!git_protocol.empty()) command.env["GIT_PROTOCOL"] = git_protocol;
+  if (hook) {
+    // Push options reach the hook only when receive-pack advertises them.
+    command.args = {"-c", "receive.advertisePushOptions=true"};
+    command.env["PORTER_BIN"] = hook->porter_bin.string();
+    command.env["PORTER_CONTROL_SOCKET"] = hook->control_socket.string();
+    command.env["PORTER_SESSION"] = hook->session_token;
+  }
+  command.args.push_back(program_name(service));
+  command.args.push_back(repo_dir.string());
+  return command;
+}
+
+}  // namespace porter::git

@@ -1,0 +1,29 @@
+#pragma once
+// The git services the gateway serves, and how their processes are started:
+// `git receive-pack` / `git upload-pack` on the app's bare repository, by
+// argv and never through a shell.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "proc/process.hpp"
+
+namespace porter::git {
+
+enum class Service { receive_pack, upload_pack };
+
+const char* program_name(Service service);  // "receive-pack" / "upload-pack"
+
+// What the pre-receive hook of a push needs to reach the daemon's job.
+struct PushHook {
+  std::filesystem::path porter_bin;      // the binary the hook shim execs
+  std::filesystem::path control_socket;  // the daemon's hook socket
+  std::string session_token;             // ties the hook's request to this SSH session
+};
+
+// `git_protocol`: the client's GIT_PROTOCOL ("version=2"), already validated.
+// `hook` is given for pushes only.
+proc::Command service_command(Service service, const std::filesystem::path& repo_dir,
+                              const std::string& git_protocol, const std::optional<PushHook>& hook);
+
+}  // namespace porter::git

@@ -1,0 +1,48 @@
+#pragma once
+// The database schema, one migration per version: migration i takes a
+// database from user_version i to i+1, in one transaction. Never edit one that
+// has shipped (databases out there already ran it): add a new one.
+#include <array>
+
+namespace porter::state {
+
+inline constexpr std::array kMigrations = {
+    R"sql(
+CREATE TABLE apps(
+  name TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));
+CREATE TABLE deploys(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app TEXT NOT NULL, env TEXT NOT NULL, ref TEXT NOT NULL,
+  old_sha TEXT NOT NULL, new_sha TEXT NOT NULL, pusher TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  finished_at TEXT, duration_ms INTEGER,
+  image TEXT, container TEXT, port INTEGER, url TEXT, error TEXT, log_path TEXT);
+CREATE INDEX deploys_by_env ON deploys(app, env, status);
+)sql",
+    R"sql(
+ALTER TABLE deploys ADD COLUMN image_digest TEXT;
+ALTER TABLE deploys ADD COLUMN image_size INTEGER;
+)sql",
+    R"sql(
+CREATE TABLE config_vars(
+  app TEXT NOT NULL, env TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(app, env, key));
+CREATE TABLE releases(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app TEXT NOT NULL, env TEXT NOT NULL, version INTEGER NOT NULL, deploy_id INTEGER NOT NULL,
+  commit_sha TEXT NOT NULL, image TEXT NOT NULL, plan TEXT NOT NULL, description TEXT NOT NULL,
+  pusher TEXT NOT NULL, status TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+  UNIQUE(app, env, version));
+CREATE TABLE release_config(
+  release_id INTEGER NOT NULL REFERENCES releases(id), key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(release_id, key));
+CREATE TABLE replicas(
+  release_id INTEGER NOT NULL REFERENCES releases(id), service TEXT NOT NULL, idx INTEGER NOT NULL,
+  pod TEXT NOT NULL, port INTEGER NOT NULL);
+)sql",
+};
+
+}  // namespace porter::state
