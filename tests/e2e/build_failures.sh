@@ -8,7 +8,10 @@
 #   b. an app with only a README: no buildpack detected, the message lists
 #      the buildpacks tried;
 #   c. python-flask-unreachable: the python buildpack's one clear line about
-#      the unreachable package index (no pip retries);
+#      the unreachable package index (no pip retries). The app's
+#      PIP_INDEX_URL config var names a port nothing listens on (these
+#      machines do reach PyPI); the line shows it masked, as every config
+#      value is;
 #   d. a `RUN sleep 60` Dockerfile, on a gateway whose gateway.yaml says
 #      timeouts: {build: 5}: the build times out, the push is rejected within
 #      20 s saying so, and no sleep process (nor buildah working container)
@@ -22,15 +25,6 @@
 # most) when, and only when, they ran out of build time.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_build.sh"
-
-# fresh_gateway_with_v1 BASE [serve args...]: a fresh gateway and app
-# BASE-PID whose v1 (perl-web) is live; sets app, REPO, v1, url, id1.
-fresh_gateway_with_v1() {
-  local base=$1; shift
-  start_gateway "$@"
-  new_app app "$base"
-  deploy_v1 perl-web
-}
 
 # replace_tree [FIXTURE]: empties the repo's tree, then copies in FIXTURE's
 # files (commit_all commits the result).
@@ -61,7 +55,11 @@ expect_rejected_keeping_v1() {
   FAILED_ID=$id
 }
 
-fresh_gateway_with_v1 bfail
+start_gateway
+new_app app bfail
+gw_ssh git@127.0.0.1 apps:create "$app" >/dev/null
+gw_ssh git@127.0.0.1 config:set "$app" PIP_INDEX_URL=http://127.0.0.1:9/simple >/dev/null
+deploy_v1 perl-web
 
 # ---------------------------------------------- a. a RUN step that fails
 log "case a: a failing RUN step"
@@ -101,7 +99,7 @@ log "case c: pip cannot reach the package index"
 replace_tree python-flask-unreachable
 commit_all "flask app"
 push "$REPO" porter main
-line="!     error: cannot reach the Python package index (https://pypi.org/simple): pip could not download flask"
+line="!     error: cannot reach the Python package index (*****): pip could not download flask"
 expect_rejected_keeping_v1 "$line"
 assert_contains "$PUSH_OUT" "-----> Python app detected (buildpack python)"
 n=$(grep -cF -- "$line" "$PUSH_OUT")

@@ -292,9 +292,21 @@ start_gateway() {
       *) extra+=(--registry "$E2E_REGISTRY") ;;
     esac
   fi
-  log "starting $PORTER_BIN serve ${extra[*]} $* (data dir $DATA)"
+  GW_ARGS=("${extra[@]}" "$@")
+  launch_gateway
+}
+
+# restart_gateway: a new gateway on the same data dir and arguments, after
+# the last one stopped or was killed (its address file is replaced).
+restart_gateway() {
+  rm -f "$DATA/gateway.addr"
+  launch_gateway
+}
+
+launch_gateway() {
+  log "starting $PORTER_BIN serve ${GW_ARGS[*]} (data dir $DATA)"
   setsid "$PORTER_BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" \
-    --authorized-keys "$TMP/authorized_keys" "${extra[@]}" "$@" \
+    --authorized-keys "$TMP/authorized_keys" "${GW_ARGS[@]}" \
     </dev/null >>"$DATA/gateway.log" 2>&1 &
   GW_PID=$!
   local deadline=$((SECONDS + 30))
