@@ -33,9 +33,9 @@ Result<> check_args(Verb verb, const std::vector<std::string>& args) {
         // Never echo the word: a mistyped pair may hold the secret itself.
         return fail("expected KEY=VALUE with a KEY of letters, digits and _ (like DATABASE_URL)");
     } else if ((verb == Verb::config_get || verb == Verb::config_unset) && !is_valid_config_key(arg)) {
-      return fail("invalid config key '" + arg + "' (letters, digits and _, not starting with a digit)");
+      return fail("invalid config key: keys are letters, digits and _, not starting with a digit");
     } else if (verb == Verb::rollback && !std::regex_match(arg, std::regex("v?[0-9]{1,9}"))) {
-      return fail("expected a release version like v12, got '" + arg + "'");
+      return fail("expected a release version like v12");
     }
   }
   return ok();
@@ -66,7 +66,8 @@ Result<Command> parse_command(const std::vector<std::string>& words) {
     if (word == "-e" || word == "--env") {
       if (++i == words.size()) return fail(usage);
       command.env = words[i];
-      if (!ssh::is_valid_app_name(command.env)) return fail("invalid environment name '" + command.env + "'");
+      if (!ssh::is_valid_app_name(command.env))
+        return fail("invalid environment name: lower-case letters, digits and '-', starting with a letter");
     } else if (spec->needs_app && command.app.empty()) {
       if (!ssh::is_valid_app_name(word))
         return fail("invalid app name: app names are lower-case letters, digits and '-', starting with a letter");

@@ -38,6 +38,13 @@ std::optional<Connection> Connection::connect(const std::filesystem::path& socke
   return connection;
 }
 
+void Connection::set_receive_timeout(std::chrono::seconds timeout) {
+  timeval limit{static_cast<time_t>(timeout.count()), 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+}
+
+void Connection::interrupt() { ::shutdown(fd_, SHUT_RDWR); }
+
 bool Connection::send_raw(const std::string& bytes) {
   std::size_t sent = 0;
   while (sent < bytes.size()) {

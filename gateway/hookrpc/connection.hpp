@@ -1,5 +1,6 @@
 #pragma once
 // A framed, blocking connection over a unix stream socket (one per hook run).
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <stop_token>
@@ -19,6 +20,11 @@ class Connection {
   ~Connection();
 
   static std::optional<Connection> connect(const std::filesystem::path& socket_path);
+
+  // Bounds how long receive() waits for the peer.
+  void set_receive_timeout(std::chrono::seconds timeout);
+  // Ends any receive() or send() under way, from any thread: the connection is done.
+  void interrupt();
 
   bool send(FrameKind kind, const std::string& payload);
   bool send_raw(const std::string& bytes);

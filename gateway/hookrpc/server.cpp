@@ -4,6 +4,11 @@
 #include "util/log.hpp"
 
 namespace porter::hookrpc {
+namespace {
+
+constexpr std::chrono::seconds kRequestTimeout{30};
+
+}  // namespace
 
 Result<HookRequest> read_request(Connection& connection) {
   HookRequest request;
@@ -35,14 +40,19 @@ void Server::start(PushHandler handler) {
 
 void Server::accept_loop(const std::stop_token& stop) {
   while (auto connection = listener_.accept(stop))
-    pushes_.spawn([this, connection = std::make_shared<Connection>(std::move(*connection))](std::stop_token) {
-      serve(std::move(*connection));
+    pushes_.spawn([this, connection = std::make_shared<Connection>(std::move(*connection))](std::stop_token stop) {
+      // At shutdown a push still running loses its hook: its job sees the
+      // user gone and is cancelled.
+      std::stop_callback on_stop(stop, [&] { connection->interrupt(); });
+      serve(*connection);
     });
 }
 
-void Server::serve(Connection connection) {
+void Server::serve(Connection& connection) {
   int verdict = 1;
   try {
+    // The hook sends its request at once; a client that does not is dropped.
+    connection.set_receive_timeout(kRequestTimeout);
     auto request = read_request(connection);
     if (!request) {
       connection.send(FrameKind::output, "error: " + request.error().message + "\n");

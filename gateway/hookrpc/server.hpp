@@ -46,7 +46,7 @@ class Server {
 
  private:
   void accept_loop(const std::stop_token& stop);
-  void serve(Connection connection);
+  void serve(Connection& connection);
 
   Listener listener_;
   PushHandler handler_;

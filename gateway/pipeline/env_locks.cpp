@@ -36,6 +36,7 @@ std::unique_ptr<Lease> EnvLocks::acquire(const std::string& key, const std::stri
   }
   queue.holder = holder;
   ++queue.serving;
+  changed_.notify_all();  // those behind are told whom they wait for now
   return std::make_unique<Lease>(*this, key);
 }
 

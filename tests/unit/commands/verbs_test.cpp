@@ -1,0 +1,194 @@
+#include "commands/verbs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace porter::commands {
+namespace {
+
+using Words = std::vector<std::string>;
+
+Command expect_parsed(const Words& words) {
+  auto command = parse_command(words);
+  std::string joined;
+  for (const auto& word : words) joined += "[" + word + "]";
+  EXPECT_TRUE(command) << joined << ": " << (command ? "" : command.error().message);
+  return command ? *command : Command{};
+}
+
+// The error, which must be one line.
+std::string expect_refused(const Words& words) {
+  auto command = parse_command(words);
+  std::string joined;
+  for (const auto& word : words) joined += "[" + word + "]";
+  EXPECT_FALSE(command) << "accepted: " << joined;
+  if (command) return "";
+  EXPECT_FALSE(command.error().message.empty()) << joined;
+  EXPECT_EQ(command.error().message.find('\n'), std::string::npos) << joined << ": " << command.error().message;
+  return command.error().message;
+}
+
+TEST(ParseCommand, ReadsVerbAppAndEnvironment) {
+  auto create = expect_parsed({"apps:create", "shop"});
+  EXPECT_EQ(create.verb, Verb::apps_create);
+  EXPECT_EQ(create.name, "apps:create");
+  EXPECT_EQ(create.app, "shop");
+  EXPECT_TRUE(create.args.empty());
+
+  auto list = expect_parsed({"apps:list"});
+  EXPECT_EQ(list.verb, Verb::apps_list);
+  EXPECT_EQ(list.app, "");
+
+  auto config = expect_parsed({"config", "shop"});
+  EXPECT_EQ(config.verb, Verb::config_show);
+  EXPECT_EQ(config.env, "production");  // the default environment
+
+  auto rollback = expect_parsed({"rollback", "shop", "-e", "staging", "v12"});
+  EXPECT_EQ(rollback.verb, Verb::rollback);
+  EXPECT_EQ(rollback.env, "staging");
+  EXPECT_EQ(rollback.args, Words{"v12"});
+  EXPECT_EQ(expect_parsed({"rollback", "shop", "12"}).args, Words{"12"});
+
+  // -e/--env may come anywhere after the verb.
+  auto long_form = expect_parsed({"releases", "--env", "staging", "shop"});
+  EXPECT_EQ(long_form.app, "shop");
+  EXPECT_EQ(long_form.env, "staging");
+  EXPECT_EQ(expect_parsed({"config:get", "shop", "KEY", "-e", "qa"}).env, "qa");
+}
+
+TEST(ParseCommand, CachePurgeDefaultsToEveryEnvironment) {
+  EXPECT_EQ(expect_parsed({"cache:purge", "shop"}).env, "");
+  EXPECT_EQ(expect_parsed({"cache:purge", "shop", "-e", "staging"}).env, "staging");
+  EXPECT_EQ(expect_parsed({"cache:purge", "shop"}).verb, Verb::cache_purge);
+}
+
+TEST(ParseCommand, ConfigSetTakesPairsWithValuesAsGiven) {
+  // Quotes were removed by ssh::split_words: each pair arrives as one word.
+  auto set = expect_parsed({"config:set", "shop", "-e", "staging", "A=1", "GREETING=hello world", "EMPTY=",
+                            "D=a\"b", "URL=postgres://u:p@127.0.0.1:5432/db?sslmode=disable", "EQ=a=b"});
+  EXPECT_EQ(set.verb, Verb::config_set);
+  EXPECT_EQ(set.env, "staging");
+  EXPECT_EQ(set.args, (Words{"A=1", "GREETING=hello world", "EMPTY=", "D=a\"b",
+                             "URL=postgres://u:p@127.0.0.1:5432/db?sslmode=disable", "EQ=a=b"}));
+  auto unset = expect_parsed({"config:unset", "shop", "A", "_B", "c_9"});
+  EXPECT_EQ(unset.args, (Words{"A", "_B", "c_9"}));
+}
+
+TEST(ParseCommand, ConfigSetRefusesBadPairsWithoutEchoingThem) {
+  for (const Words& words : {Words{"config:set", "shop", "hunter22-no-equals"}, Words{"config:set", "shop", "1BAD=hunter22"},
+                             Words{"config:set", "shop", "=hunter22"}, Words{"config:set", "shop", "BAD-KEY=hunter22"},
+                             Words{"config:set", "shop", "A=1", "B C=hunter22"}}) {
+    const auto error = expect_refused(words);
+    EXPECT_EQ(error.find("hunter22"), std::string::npos) << error;
+  }
+}
+
+TEST(ParseCommand, NoErrorEchoesAWordThatLooksLikeAPair) {
+  // A KEY=VALUE pair typed in the wrong place may be the secret itself.
+  for (const Words& words : {Words{"config:set", "shop", "-e", "DATABASE_URL=postgres://u:hunter22@db/x"},
+                             Words{"config:set", "-e", "staging", "DATABASE_URL=hunter22"},
+                             Words{"config:get", "shop", "TOKEN=hunter22"},
+                             Words{"config:unset", "shop", "TOKEN=hunter22"},
+                             Words{"rollback", "shop", "TOKEN=hunter22"}}) {
+    const auto error = expect_refused(words);
+    EXPECT_EQ(error.find("hunter22"), std::string::npos) << words[1] << " " << words[2] << ": " << error;
+  }
+}
+
+TEST(ParseCommand, ChecksKeysAndVersions) {
+  expect_refused({"config:get", "shop", "1KEY"});
+  expect_refused({"config:unset", "shop", "A", "B-C"});
+  expect_refused({"rollback", "shop", "twelve"});
+  expect_refused({"rollback", "shop", "v"});
+  expect_refused({"rollback", "shop", "v1234567890"});
+  expect_refused({"rollback", "shop", "-3"});
+}
+
+TEST(ParseCommand, UsageErrorsShowTheUsage) {
+  EXPECT_EQ(expect_refused({"apps:create"}), "usage: apps:create <app>");
+  EXPECT_EQ(expect_refused({"apps:list", "extra"}), "usage: apps:list");
+  EXPECT_EQ(expect_refused({"releases"}), "usage: releases <app> [-e <env>]");
+  EXPECT_EQ(expect_refused({"config:get", "shop", "A", "B"}), "usage: config:get <app> [-e <env>] <KEY>");
+  EXPECT_EQ(expect_refused({"config:get", "shop"}), "usage: config:get <app> [-e <env>] <KEY>");
+  EXPECT_EQ(expect_refused({"config:unset", "shop", "-e"}), "usage: config:unset <app> [-e <env>] <KEY>...");
+  EXPECT_EQ(expect_refused({"config:set", "shop"}), "usage: config:set <app> [-e <env>] <KEY>=<value>...");
+  EXPECT_EQ(expect_refused({"rollback", "shop"}), "usage: rollback <app> [-e <env>] v<N>");
+}
+
+TEST(ParseCommand, RefusesBadAppAndEnvironmentNames) {
+  expect_refused({"apps:create", "../x"});
+  expect_refused({"apps:create", "Shop"});
+  expect_refused({"apps:create", "9lives"});
+  expect_refused({"apps:create", "a" + std::string(63, 'b')});
+  expect_parsed({"apps:create", "a" + std::string(62, 'b')});
+  expect_refused({"config", "shop", "-e", "Prod"});
+  expect_refused({"config", "shop", "-e", "../production"});
+  expect_refused({"config", "shop", "--env", ""});
+}
+
+TEST(ParseCommand, AnUnknownVerbListsTheKnownCommands) {
+  for (const Words& words : {Words{"ls"}, Words{"git-upload-archive", "shop"}, Words{"Apps:list"}, Words{}, Words{""}}) {
+    const auto error = expect_refused(words);
+    for (const auto& spec : verbs()) EXPECT_NE(error.find(spec.name), std::string::npos) << error;
+  }
+}
+
+// The arguments a verb needs at least, valid ones.
+Words minimal_args(const VerbSpec& spec) {
+  Words args;
+  for (std::size_t i = 0; i < spec.min_args; ++i) {
+    switch (spec.verb) {
+      case Verb::config_set: args.push_back("KEY" + std::to_string(i) + "=value"); break;
+      case Verb::rollback: args.push_back("v" + std::to_string(i + 1)); break;
+      default: args.push_back("KEY" + std::to_string(i)); break;
+    }
+  }
+  return args;
+}
+
+TEST(Verbs, EveryVerbParsesWithMinimalArguments) {
+  std::set<std::string> names;
+  ASSERT_FALSE(verbs().empty());
+  for (const auto& spec : verbs()) {
+    SCOPED_TRACE(spec.name);
+    EXPECT_TRUE(names.insert(spec.name).second) << "listed twice";
+    EXPECT_TRUE(std::string(spec.usage).starts_with(spec.name));
+    EXPECT_LE(spec.min_args, spec.max_args);
+    Words words{spec.name};
+    if (spec.needs_app) words.push_back("shop");
+    const auto args = minimal_args(spec);
+    words.insert(words.end(), args.begin(), args.end());
+    auto command = parse_command(words);
+    ASSERT_TRUE(command) << command.error().message;
+    EXPECT_EQ(command->verb, spec.verb);
+    EXPECT_EQ(command->name, spec.name);
+    EXPECT_EQ(command->app, spec.needs_app ? "shop" : "");
+    EXPECT_EQ(command->args, args);
+    // And one argument too many is a usage error.
+    if (spec.max_args < 100) {
+      auto extra = words;
+      extra.push_back(spec.verb == Verb::rollback ? "v9" : "EXTRA");
+      auto refused = parse_command(extra);
+      ASSERT_FALSE(refused);
+      EXPECT_EQ(refused.error().message, std::string("usage: ") + spec.usage);
+    }
+    // Without its app, an app's verb is a usage error too.
+    if (spec.needs_app) {
+      Words no_app{spec.name};
+      no_app.insert(no_app.end(), args.begin(), args.end());
+      EXPECT_FALSE(parse_command(no_app));
+    }
+  }
+  EXPECT_EQ(names.size(), 9u);  // every Verb has its entry
+}
+
+TEST(Verbs, ConfigKeys) {
+  for (const auto* key : {"A", "_", "DATABASE_URL", "lower_case", "X9"}) EXPECT_TRUE(is_valid_config_key(key)) << key;
+  EXPECT_TRUE(is_valid_config_key("A" + std::string(127, 'B')));
+  for (const auto* key : {"", "9A", "A-B", "A B", "A=B", "A.B"}) EXPECT_FALSE(is_valid_config_key(key)) << key;
+  EXPECT_FALSE(is_valid_config_key("A" + std::string(128, 'B')));
+}
+
+}  // namespace
+}  // namespace porter::commands
