@@ -28,14 +28,30 @@ Result<> outcome(const proc::RunResult& run, std::chrono::seconds timeout) {
   return ok();
 }
 
-proc::Command buildah_bud(const BuildRequest& request) {
+// Config vars exposed to the build are secrets: each is a private file that
+// buildah mounts at /run/secrets/NAME into the RUN steps that ask for it
+// (RUN --mount=type=secret,id=NAME), never on a command line (/proc/*/cmdline)
+// and never in a layer or the image's history.
+Result<std::vector<std::string>> secret_args(const BuildRequest& request) {
+  std::vector<std::string> args;
+  for (const auto& [name, value] : request.build_env) {
+    const auto file = request.work_dir / "secrets" / name;
+    if (!util::write_private_file(file, value)) return fail("cannot write the build secret " + name);
+    args.insert(args.end(), {"--secret", "id=" + name + ",src=" + file.string()});
+  }
+  return args;
+}
+
+Result<proc::Command> buildah_bud(const BuildRequest& request) {
   const auto& settings = request.app_config.build;
   std::vector<std::string> args = {"bud", "--isolation", "chroot", "--layers", "--force-rm", "--pull=never",
                                    "--tag", request.image,
                                    "--file", (request.source_dir / settings.dockerfile).string()};
-  // Values come from porter.yaml, then from the environment's exposed config vars.
+  // porter.yaml's build args are part of the repository, not secrets.
   for (const auto& [name, value] : settings.args) args.insert(args.end(), {"--build-arg", name + "=" + value});
-  for (const auto& [name, value] : request.build_env) args.insert(args.end(), {"--build-arg", name + "=" + value});
+  auto secrets = secret_args(request);
+  if (!secrets) return std::unexpected(secrets.error());
+  args.insert(args.end(), secrets->begin(), secrets->end());
   args.push_back((request.source_dir / settings.context).string());
   return buildah_command(request, std::move(args));
 }
@@ -58,10 +74,11 @@ Result<Build> DockerfileBuilder::build(const BuildRequest& request, const proc::
 
   const BuildCleanup cleanup(request);
   const auto command = buildah_bud(request);
-  auto run = proc::run(command, output, cancel, request.timeout);
+  if (!command) return std::unexpected(command.error());
+  auto run = proc::run(*command, output, cancel, request.timeout);
   if (lost_a_layer(run)) {
     output("-----> buildah lost a cached layer to a concurrent image removal; building again");
-    run = proc::run(command, output, cancel, request.timeout);
+    run = proc::run(*command, output, cancel, request.timeout);
   }
   if (auto built = outcome(run, request.timeout); !built) return std::unexpected(built.error());
   return build;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Scenario: porter.yaml points at a Dockerfile in a subdirectory, with a
 # build context in another, a build.args value and a build.config_vars entry
-# naming a config var set beforehand (config:set). Both values are baked into
-# the image at build time and the live app serves them. The image is pushed
+# naming a config var set beforehand (config:set). The build arg arrives as
+# an ARG; the config var is a secret: a RUN step mounts it
+# (--mount=type=secret) and the value is never on a command line during the
+# build (/proc/*/cmdline) nor in the image's history or config. The RUN step
+# bakes both into a file (the app's own choice) and the live app serves them. The image is pushed
 # to the gateway's registry: the push output names it by digest with its size,
 # the deploys row records digest and size, and the registry lists the tag
 # production-<12 hex of the commit>.
@@ -37,10 +40,10 @@ PERL
 cat >"$src/docker/web/Dockerfile" <<'DOCKERFILE'
 FROM debian:bookworm
 ARG GREETING_ARG=unset-arg
-ARG SECRET_WORD=unset-var
 # server.pl exists only in the context directory (app/), not at the repo root
 COPY server.pl /app/server.pl
-RUN printf 'arg=%s var=%s' "$GREETING_ARG" "$SECRET_WORD" >/app/baked.txt && echo "baked-$((6*7))"
+# the pause lets the test read every command line while the secret is in use
+RUN --mount=type=secret,id=SECRET_WORD printf 'arg=%s var=%s' "$GREETING_ARG" "$(cat /run/secrets/SECRET_WORD)" >/app/baked.txt && echo "baked-$((6*7))" && sleep 3
 CMD ["perl", "/app/server.pl"]
 DOCKERFILE
 cat >"$src/porter.yaml" <<YAML
@@ -61,7 +64,17 @@ admin_ok config:set "$app" -e production "SECRET_WORD=$var_value"
 admin_ok config:get "$app" -e production SECRET_WORD
 assert_eq "$var_value" "$(tr -d '\r' <"$ADMIN_OUT")" "config:get SECRET_WORD"
 
-push "$REPO" porter main
+out="$TMP/build.out"
+push_bg "$REPO" "$out"
+baking() { grep -qsF "baked-42" "$out"; }
+wait_for 120 baking || { sed 's/^/    | /' "$out"; fail "the RUN step did not run within 120 s"; }
+# While the RUN step holds the secret: no process has it on its command line.
+if grep -lsF -- "$var_value" /proc/[0-9]*/cmdline; then fail "the config var's value is on a command line during the build"; fi
+push_done() { [[ -s $out.rc ]]; }
+wait_for 180 push_done || fail "the push did not finish"
+PUSH_OUT=$out
+sed 's/^/    | /' "$PUSH_OUT"
+PUSH_RC=$(<"$out.rc")
 expect_push_ok
 assert_contains "$PUSH_OUT" "baked-42"  # the RUN step ran in this build
 url=$(expect_live "$PUSH_OUT" production)
@@ -103,5 +116,13 @@ assert_eq "$digest" "$reg_digest" "registry digest of tag production-${sha:0:12}
 
 # The config var's value is never shown to the pusher (masked) ...
 assert_not_contains "$PUSH_OUT" "$var_value"
+# ... and is not in the image's history or configuration (the image that
+# runs, pulled from the registry by digest).
+history=$(pod image history --no-trunc --format '{{.CreatedBy}}' "$REGISTRY/$app@$digest")
+[[ $history == *"--mount=type=secret"* || $history == *"printf"* ]] || fail "unexpected image history: $history"
+if grep -qF -- "$var_value" <<<"$history"; then fail "the config var's value is in the image history"; fi
+if pod image inspect "$REGISTRY/$app@$digest" | grep -qF -- "$var_value"; then
+  fail "the config var's value is in the image configuration"
+fi
 # ... and the build log on the server has the build too.
 expect_deploy_log_contains "$id" "baked-42"
