@@ -40,8 +40,8 @@ Gateway::Gateway(const config::GatewayConfig& config, const std::filesystem::pat
                  [this](const std::string& app) { return ensure_app(app); }}),
       reconciler_(store_, locks_, driver_) {}
 
-std::optional<ssh::Identity> Gateway::authorize(ssh_key key) {
-  return ssh::find_authorized(config_.authorized_keys, key);
+std::optional<ssh::Identity> Gateway::authorize(ssh_key key, const std::string& client_address) {
+  return ssh::find_authorized(config_.authorized_keys, key, client_address);
 }
 
 Result<ssh::GitLaunch> Gateway::prepare_git(const ssh::GitRequest& request, const ssh::Identity& who,

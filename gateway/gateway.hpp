@@ -26,7 +26,7 @@ class Gateway final : public ssh::SessionHandler {
   pipeline::Reconciler& reconciler() { return reconciler_; }
 
   // ssh::SessionHandler
-  std::optional<ssh::Identity> authorize(ssh_key key) override;
+  std::optional<ssh::Identity> authorize(ssh_key key, const std::string& client_address) override;
   Result<ssh::GitLaunch> prepare_git(const ssh::GitRequest& request, const ssh::Identity& who,
                                      const std::string& git_protocol) override;
   void git_finished(const ssh::GitLaunch& launch) override;

@@ -91,6 +91,10 @@ int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identit
     return refuse(output, "access denied: your key may not use app '" + command->app + "'");
   if (!command->env.empty() && !who.may_use_environment(command->env))
     return refuse(output, "access denied: your key may not use " + command->env);
+  // cache:purge without -e purges every environment, including ones a key
+  // limited to some environments may not touch (and ones made later).
+  if (command->verb == Verb::cache_purge && command->env.empty() && who.environments)
+    return refuse(output, "access denied: your key may not purge every environment's cache; name one with -e");
   if (command->verb == Verb::apps_create) return apps_create(*command, output);
   if (!services_.repos.exists(command->app)) return refuse(output, "no app named '" + command->app + "'");
   return dispatch(*command, who, output);

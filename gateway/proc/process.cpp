@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/process.hpp>
@@ -29,20 +30,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kTailLines = 20;
+constexpr std::size_t kMaxLineBytes = 8192;
 constexpr std::chrono::seconds kKillGrace{5};
 
 // Splits a byte stream into lines; '\r' also ends a line (progress spinners).
+// A line keeps its first kMaxLineBytes: a build that prints gigabytes without
+// a newline must not grow the daemon with it. The rest is only counted, and
+// the line says how much was dropped when it ends.
 class LineSplitter {
  public:
   explicit LineSplitter(const LineSink& sink, std::deque<std::string>& tail) : sink_(sink), tail_(tail) {}
   void feed(const char* data, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-      char c = data[i];
-      if (c == '\n' || c == '\r') {
-        emit();
-      } else {
-        partial_ += c;
-      }
+    const char* end = data + n;
+    while (data < end) {
+      const char* line_end = std::find_if(data, end, [](char c) { return c == '\n' || c == '\r'; });
+      keep(data, static_cast<std::size_t>(line_end - data));
+      if (line_end == end) break;
+      emit();
+      data = line_end + 1;
     }
   }
   void finish() {
@@ -50,16 +55,24 @@ class LineSplitter {
   }
 
  private:
+  void keep(const char* data, std::size_t n) {
+    const auto room = kMaxLineBytes - partial_.size();
+    partial_.append(data, std::min(n, room));
+    dropped_ += n - std::min(n, room);
+  }
   void emit() {
     if (partial_.empty()) return;
+    if (dropped_) partial_ += " [line truncated: " + std::to_string(dropped_) + (dropped_ == 1 ? " byte]" : " bytes]");
     sink_(partial_);
     tail_.push_back(partial_);
     if (tail_.size() > kTailLines) tail_.pop_front();
     partial_.clear();
+    dropped_ = 0;
   }
   const LineSink& sink_;
   std::deque<std::string>& tail_;
   std::string partial_;
+  std::size_t dropped_ = 0;  // bytes of the current line past kMaxLineBytes
 };
 
 bp::filesystem::path stdin_path(const Command& command) {

@@ -1,5 +1,6 @@
 #include "ssh/session.hpp"
 
+#include <arpa/inet.h>
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
 #include <sys/socket.h>
@@ -31,6 +32,23 @@ int milliseconds_until(Clock::time_point when) {
   return static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
 }
 
+// The client's IP address as text ("" if unknown), for from= options. An
+// IPv4 client of an IPv6 socket is named in IPv4 form, as sshd names it.
+std::string peer_address(socket_t fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, text, sizeof text);
+  } else if (address.ss_family == AF_INET6) {
+    const auto& ip = reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&ip)) ::inet_ntop(AF_INET, &ip.s6_addr[12], text, sizeof text);
+    else ::inet_ntop(AF_INET6, &ip, text, sizeof text);
+  }
+  return text;
+}
+
 // Records what poll saw on a watched descriptor.
 int record_revents(socket_t, int revents, void* watched) {
   static_cast<pollfd*>(watched)->revents = static_cast<short>(revents);
@@ -40,7 +58,12 @@ int record_revents(socket_t, int revents, void* watched) {
 class Session final : public git::ClientChannel {
  public:
   Session(ssh_session session, SessionHandler& handler, SessionLimits limits, std::stop_token stop)
-      : session_(session), handler_(handler), limits_(limits), id_(next_session_id++), stop_(stop) {
+      : session_(session),
+        handler_(handler),
+        limits_(limits),
+        id_(next_session_id++),
+        client_address_(peer_address(ssh_get_fd(session))),
+        stop_(stop) {
     // Cuts the connection: any libssh call waiting on it returns an error.
     on_stop_.emplace(stop_, [this] { ::shutdown(ssh_get_fd(session_), SHUT_RDWR); });
   }
@@ -127,7 +150,7 @@ class Session final : public git::ClientChannel {
       // A key offered without a signature only asks "would you accept it?";
       // it is trusted once libssh has verified its signature (STATE_VALID).
       if (state != SSH_PUBLICKEY_STATE_NONE && state != SSH_PUBLICKEY_STATE_VALID) return SSH_AUTH_DENIED;
-      auto identity = self->handler_.authorize(key);
+      auto identity = self->handler_.authorize(key, self->client_address_);
       if (!identity) {
         log()->info("key refused session={} key={}", self->id_, fingerprint(key));
         return SSH_AUTH_DENIED;
@@ -232,6 +255,7 @@ class Session final : public git::ClientChannel {
   SessionHandler& handler_;
   SessionLimits limits_;
   const std::uint64_t id_;
+  const std::string client_address_;
   std::stop_token stop_;
   std::optional<std::stop_callback<std::function<void()>>> on_stop_;
   ssh_event event_ = nullptr;

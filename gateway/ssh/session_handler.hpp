@@ -30,7 +30,8 @@ struct CommandOutput {
 class SessionHandler {
  public:
   virtual ~SessionHandler() = default;
-  virtual std::optional<Identity> authorize(ssh_key key) = 0;
+  // `client_address`: the peer's IP address as text ("" if unknown), for from= options.
+  virtual std::optional<Identity> authorize(ssh_key key, const std::string& client_address) = 0;
   // The git service to run for `who`, or why not (one line).
   virtual Result<GitLaunch> prepare_git(const GitRequest& request, const Identity& who,
                                         const std::string& git_protocol) = 0;

@@ -101,6 +101,35 @@ TEST(Process, MissingProgramIsAnErrorValue) {
   EXPECT_FALSE(result.error.empty());
 }
 
+// ---- long lines ----
+
+// `count` x's from the child's shell, without a newline.
+std::string print_xs(std::size_t count) {
+  return "head -c " + std::to_string(count) + " /dev/zero | tr '\\0' x";
+}
+
+TEST(Process, ALineWithoutEndKeepsItsStartAndSaysHowMuchWasDropped) {
+  Collected out;
+  CancelToken never;
+  auto result = run({.program = "sh", .args = {"-c", print_xs(10'000'000)}, .env = {}, .dir = {}}, out.sink(), never, 60s);
+  EXPECT_TRUE(result.ok()) << result.error;
+  ASSERT_EQ(out.lines.size(), 1u);
+  EXPECT_EQ(out.lines[0], std::string(8192, 'x') + " [line truncated: 9991808 bytes]");
+  ASSERT_EQ(result.last_lines.size(), 1u);
+  EXPECT_EQ(result.last_lines.back(), out.lines[0]);
+}
+
+TEST(Process, OnlyTheLongLineIsCut) {
+  Collected out;
+  CancelToken never;
+  // A line of exactly the limit, one a byte over ended by '\r', then a short one.
+  auto script = print_xs(8192) + "; echo; " + print_xs(8193) + "; printf '\\rnext\\n'";
+  auto result = run({.program = "sh", .args = {"-c", script}, .env = {}, .dir = {}}, out.sink(), never, 60s);
+  EXPECT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(out.lines, (std::vector<std::string>{std::string(8192, 'x'),
+                                                 std::string(8192, 'x') + " [line truncated: 1 byte]", "next"}));
+}
+
 // ---- cancelling ----
 
 // Runs `script`, cancelling it from another thread once it has printed
