@@ -21,9 +21,10 @@ struct BuildRequest {
   std::chrono::seconds timeout;          // for the whole build; the process tree is killed after it
   std::filesystem::path cache_dir;       // kept between builds of one (app, environment)
   std::filesystem::path work_dir;        // scratch space, removed after the build
-  std::filesystem::path buildpacks_dir;  // the built-in buildpacks
+  std::filesystem::path buildpacks_dir;  // the built-in buildpacks; server-path buildpacks lie beneath it
   std::map<std::string, std::string> build_env;  // config vars exposed to the build
   std::filesystem::path cgroup;          // every build process runs in it (see proc/cgroup.hpp)
+  std::vector<std::string> buildpack_hosts;      // gateway.yaml buildpack_hosts; empty: no git buildpacks
 };
 
 // What a successful build tells the release stage about its image.

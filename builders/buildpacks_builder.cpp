@@ -1,13 +1,14 @@
 #include "builders/buildpacks_builder.hpp"
 
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "builders/buildah.hpp"
 #include "builders/buildpack_source.hpp"
 #include "builders/procfile.hpp"
 #include "porter/buildpack_runner.hpp"
-#include "util/file.hpp"
+#include "util/beneath.hpp"
 #include "util/json.hpp"
 
 namespace porter::builders {
@@ -21,6 +22,8 @@ constexpr const char* kMountRoot = "/tmp/porter";
 constexpr const char* kHostCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 // In the stack image: sources .profile.d/*.sh, then runs a Procfile command line.
 constexpr const char* kLauncher = "/usr/local/bin/porter-launch";
+// bin/release output, written from inside the build: hostile, and small.
+constexpr std::size_t kReleaseOutputMaxBytes = 64 * 1024;
 
 // One build: a buildah working container from the stack image, removed
 // however the build ends (by `cleanup_`, whatever happened).
@@ -34,6 +37,10 @@ class BuildpackBuild {
   Result<Build> run() {
     auto specs = resolve_buildpacks();
     if (!specs) return std::unexpected(specs.error());
+    // Read before anything runs: a bad Procfile fails the build at once.
+    auto procfile = read_procfile(request_.source_dir);
+    if (!procfile) return std::unexpected(procfile.error());
+    procfile_ = std::move(*procfile);
     prepare_work_dirs();
     if (auto created = create_container(); !created) return std::unexpected(created.error());
     auto chosen = request_.app_config.build.buildpacks.empty() ? detect(*specs) : specs;
@@ -80,9 +87,10 @@ class BuildpackBuild {
   Result<std::vector<Prepared>> resolve_buildpacks() const {
     std::vector<std::string> specs = request_.app_config.build.buildpacks;
     if (specs.empty()) specs.assign(kAutoDetectOrder.begin(), kAutoDetectOrder.end());
+    const BuildpackPolicy policy{request_.buildpacks_dir, request_.buildpack_hosts};
     std::vector<Prepared> prepared;
     for (const auto& spec : specs) {
-      auto source = parse_buildpack_spec(spec);
+      auto source = parse_buildpack_spec(spec, policy);
       if (!source) return std::unexpected(source.error());
       prepared.push_back({*source, std::to_string(prepared.size()) + "-" + source->name});
     }
@@ -105,12 +113,13 @@ class BuildpackBuild {
     const auto target = buildpacks_dir() / buildpack.dir_name;
     const auto& source = buildpack.source;
     if (source.kind == BuildpackSource::Kind::git) return clone(source, target);
-    const fs::path from = source.kind == BuildpackSource::Kind::builtin
-                              ? request_.buildpacks_dir / source.location
-                              : fs::path(source.location);
-    if (!fs::is_regular_file(from / "bin" / "detect") || !fs::is_regular_file(from / "bin" / "compile"))
-      return fail("buildpack '" + source.location + "' not found (needs bin/detect and bin/compile)");
-    fs::copy(from, target, fs::copy_options::recursive);
+    auto from = server_buildpack_dir(source, request_.buildpacks_dir);
+    if (!from) return std::unexpected(from.error());
+    // Links are copied as links: never followed out of the buildpack, never
+    // into a loop.
+    std::error_code error;
+    fs::copy(*from, target, fs::copy_options::recursive | fs::copy_options::copy_symlinks, error);
+    if (error) return fail("copying buildpack '" + source.location + "' failed: " + error.message());
     return ok();
   }
 
@@ -120,16 +129,53 @@ class BuildpackBuild {
     return ok();
   }
 
+  // git for a tenant's URL: https only (the environment's GIT_ALLOW_PROTOCOL
+  // overrides any protocol.* config), no redirect to another host, nothing
+  // of the daemon user's git configuration, credentials or SSH identity.
+  proc::Command git(std::vector<std::string> args) const {
+    const auto home = request_.work_dir / "git-home";  // empty: no .gitconfig, no .ssh
+    fs::create_directories(home);
+    std::vector<std::string> all = {"-c", "protocol.allow=never",       "-c", "protocol.file.allow=never",
+                                    "-c", "protocol.https.allow=always", "-c", "credential.helper=",
+                                    "-c", "http.followRedirects=false"};
+    all.insert(all.end(), args.begin(), args.end());
+    // proc::Command cannot unset a variable: empty values disable these.
+    return build_command("git", std::move(all),
+                         {{"HOME", home.string()}, {"XDG_CONFIG_HOME", home.string()},
+                          {"GIT_CONFIG_NOSYSTEM", "1"}, {"GIT_CONFIG_GLOBAL", "/dev/null"},
+                          {"GIT_CONFIG_COUNT", "0"}, {"GIT_CONFIG_PARAMETERS", ""},
+                          {"GIT_ALLOW_PROTOCOL", "https"}, {"GIT_TERMINAL_PROMPT", "0"},
+                          {"GIT_ASKPASS", "/bin/false"}, {"SSH_ASKPASS", ""}, {"SSH_AUTH_SOCK", ""},
+                          {"GIT_SSH_COMMAND", "false"}});
+  }
+
   Result<> clone(const BuildpackSource& source, const fs::path& target) {
     output_("-----> Fetching buildpack " + source.location + (source.ref.empty() ? "" : "#" + source.ref));
-    auto run = proc::run(build_command("git", {"clone", "--quiet", source.location, target.string()},
-                                 {{"GIT_TERMINAL_PROMPT", "0"}}),
-                         output_, cancel_, std::chrono::seconds(300));
+    auto run = proc::run(git({"clone", "--quiet", "--end-of-options", source.location, target.string()}), output_,
+                         cancel_, std::chrono::seconds(300));
     auto cloned = check(run, "fetching buildpack " + source.location);
     if (!cloned || source.ref.empty()) return cloned;
-    run = proc::run(build_command("git", {"-C", target.string(), "checkout", "--quiet", source.ref}), output_,
-                    cancel_, std::chrono::seconds(60));
+    auto commit = resolve_ref(source, target);
+    if (!commit) return std::unexpected(commit.error());
+    run = proc::run(git({"-C", target.string(), "checkout", "--quiet", "--detach", *commit}), output_, cancel_,
+                    std::chrono::seconds(60));
     return check(run, "checking out " + source.ref + " of buildpack " + source.location);
+  }
+
+  // The commit a ref names: a tag, a commit, or a branch of the clone's
+  // origin. git 2.39's checkout mistakes --end-of-options for a ref, so the
+  // ref goes to rev-parse (which honours it) and checkout gets the hash.
+  Result<std::string> resolve_ref(const BuildpackSource& source, const fs::path& target) {
+    static const std::regex hash("[0-9a-f]{40,64}");
+    for (const auto& name : {source.ref, "refs/remotes/origin/" + source.ref}) {
+      std::string commit;
+      auto run = proc::run(git({"-C", target.string(), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                                name + "^{commit}"}),
+                           [&](const std::string& line) { commit = line; }, cancel_, std::chrono::seconds(60));
+      if (run.cancelled) return fail("build cancelled");
+      if (run.ok() && std::regex_match(commit, hash)) return commit;
+    }
+    return fail("buildpack " + source.location + " has no branch, tag or commit '" + source.ref + "'");
   }
 
   // buildah names the container (unique across gateways sharing the store).
@@ -180,7 +226,7 @@ class BuildpackBuild {
       return std::unexpected(ran.error());
     std::set<std::string> detected;
     for (const auto& candidate : candidates)
-      if (fs::exists(out_dir() / "detect" / candidate.dir_name)) detected.insert(candidate.source.name);
+      if (wrote(fs::path("detect") / candidate.dir_name)) detected.insert(candidate.source.name);
     auto chosen_names = auto_buildpacks(detected);
     if (chosen_names.empty()) {
       std::string tried;
@@ -206,22 +252,26 @@ class BuildpackBuild {
                  "cleaning the build container");
   }
 
+  // The build's output is written from inside the build: a regular file
+  // there, never a link the build left to a host file.
+  bool wrote(const fs::path& relative) const {
+    auto kind = util::entry_kind_beneath(out_dir(), relative, "the build's output");
+    return kind && *kind == util::EntryKind::regular;
+  }
+
   // Release output of each buildpack, in order; the Procfile wins.
   Result<ProcessTypes> process_types(const std::vector<Prepared>& buildpacks) const {
     ProcessTypes processes;
     for (const auto& buildpack : buildpacks) {
-      const auto file = out_dir() / "release" / (buildpack.dir_name + ".yml");
-      if (!fs::exists(file)) continue;
-      auto parsed = parse_release_yaml(util::read_file(file));
+      const auto file = fs::path("release") / (buildpack.dir_name + ".yml");
+      auto text = util::read_beneath(out_dir(), file, kReleaseOutputMaxBytes, "the build's output");
+      if (!text) return fail(buildpack.source.name + ": " + text.error().message);
+      if (!*text) continue;
+      auto parsed = parse_release_yaml(**text);
       if (!parsed) return fail(buildpack.source.name + ": " + parsed.error().message);
       for (const auto& [type, command] : *parsed) processes[type] = command;
     }
-    const auto procfile = request_.source_dir / "Procfile";
-    if (fs::exists(procfile)) {
-      auto parsed = parse_procfile(util::read_file(procfile));
-      if (!parsed) return std::unexpected(parsed.error());
-      for (const auto& [type, command] : *parsed) processes[type] = command;
-    }
+    for (const auto& [type, command] : procfile_) processes[type] = command;
     if (processes.empty()) return fail("no process types: add a Procfile (e.g. 'web: ./server')");
     return processes;
   }
@@ -241,6 +291,7 @@ class BuildpackBuild {
   const proc::CancelToken& cancel_;
   const Clock::time_point deadline_;
   const proc::LineSink quiet_ = [](const std::string&) {};
+  ProcessTypes procfile_;  // read before the build runs
   std::string container_;
   const BuildCleanup cleanup_;
 };

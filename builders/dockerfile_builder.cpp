@@ -1,6 +1,7 @@
 #include "builders/dockerfile_builder.hpp"
 
 #include "builders/buildah.hpp"
+#include "util/beneath.hpp"
 #include "util/file.hpp"
 
 namespace porter::builders {
@@ -56,21 +57,47 @@ Result<proc::Command> buildah_bud(const BuildRequest& request) {
   return buildah_command(request, std::move(args));
 }
 
+// A file buildah reads by itself if present (an ignore file): a regular file
+// or nothing.
+Result<> check_optional_file(const std::filesystem::path& root, const std::filesystem::path& relative) {
+  auto kind = util::entry_kind_beneath(root, relative);
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind == util::EntryKind::missing) return ok();
+  return util::check_regular_file_beneath(root, relative);
+}
+
+// What buildah reads is the checkout's own: the Dockerfile and the context
+// are reached through no symbolic link (a `ctx -> /` would hand it the host),
+// and no .in Dockerfile reaches the host's preprocessor.
+Result<> check_sources(const BuildRequest& request) {
+  const auto& settings = request.app_config.build;
+  if (settings.dockerfile.ends_with(".in"))
+    return fail(settings.dockerfile + " is not supported: buildah would run the host's C preprocessor on it");
+  if (auto file = util::check_regular_file_beneath(request.source_dir, settings.dockerfile); !file) return file;
+  if (auto context = util::check_directory_beneath(request.source_dir, settings.context); !context)
+    return fail("build.context: " + context.error().message);
+  for (const char* ignore : {".containerignore", ".dockerignore"})
+    if (auto checked = check_optional_file(request.source_dir, std::filesystem::path(settings.context) / ignore);
+        !checked)
+      return checked;
+  return ok();
+}
+
 }  // namespace
 
+// Anything named like the Dockerfile but a directory is ours, so that build()
+// refuses it with its line: a symlinked Dockerfile never falls back to buildpacks.
 bool DockerfileBuilder::detect(const BuildRequest& request) const {
-  return std::filesystem::is_regular_file(request.source_dir / request.app_config.build.dockerfile);
+  auto kind = util::entry_kind_beneath(request.source_dir, request.app_config.build.dockerfile);
+  return !kind || (*kind != util::EntryKind::missing && *kind != util::EntryKind::directory);
 }
 
 Result<Build> DockerfileBuilder::build(const BuildRequest& request, const proc::LineSink& output,
                                        const proc::CancelToken& cancel) const {
-  Build build{.processes = {}, .shell = {"/bin/sh", "-c"}, .image_has_command = true};
-  const auto procfile = request.source_dir / "Procfile";
-  if (std::filesystem::exists(procfile)) {
-    auto parsed = parse_procfile(util::read_file(procfile));
-    if (!parsed) return std::unexpected(parsed.error());
-    build.processes = std::move(*parsed);
-  }
+  if (auto checked = check_sources(request); !checked) return std::unexpected(checked.error());
+  auto processes = read_procfile(request.source_dir);
+  if (!processes) return std::unexpected(processes.error());
+  Build build{.processes = std::move(*processes), .shell = {"/bin/sh", "-c"}, .image_has_command = true};
 
   const BuildCleanup cleanup(request);
   const auto command = buildah_bud(request);

@@ -5,6 +5,8 @@
 #include <regex>
 #include <sstream>
 
+#include "util/beneath.hpp"
+
 namespace porter::builders {
 
 Result<ProcessTypes> parse_procfile(const std::string& text) {
@@ -25,6 +27,13 @@ Result<ProcessTypes> parse_procfile(const std::string& text) {
     processes[match[1]] = match[2];
   }
   return processes;
+}
+
+Result<ProcessTypes> read_procfile(const std::filesystem::path& source_dir) {
+  auto text = util::read_beneath(source_dir, "Procfile", kProcfileMaxBytes);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return ProcessTypes{};
+  return parse_procfile(**text);
 }
 
 Result<ProcessTypes> parse_release_yaml(const std::string& text) {

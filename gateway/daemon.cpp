@@ -45,6 +45,10 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   ::setenv("CONTAINERS_CONF", config.containers_conf().c_str(), 1);
   registry::write_registries_conf(config.registries_conf(), config.registry);
   ::setenv("CONTAINERS_REGISTRIES_CONF", config.registries_conf().c_str(), 1);
+  if (std::filesystem::exists(config.registry_auth())) {  // buildah push and podman pulls read it
+    ::chmod(config.registry_auth().c_str(), 0600);
+    ::setenv("REGISTRY_AUTH_FILE", config.registry_auth().c_str(), 1);
+  }
   if (!std::filesystem::exists(config.authorized_keys)) {
     std::ofstream(config.authorized_keys) << "# one OpenSSH public key per line\n";
     ::chmod(config.authorized_keys.c_str(), 0600);

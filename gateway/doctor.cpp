@@ -43,16 +43,20 @@ Check catatonit() {
   return {"catatonit", false, true, "missing: apt-get install catatonit"};
 }
 
-Check registry(const std::string& address) {
+Check registry(const config::GatewayConfig& config) {
+  const auto& address = config.registry;
   if (address.empty()) return {"registry", true, false, "none configured: images stay local"};
-  const auto colon = address.rfind(':');
-  const auto status = colon == std::string::npos
-                          ? std::nullopt
-                          : http::get_status(address.substr(0, colon), std::stoi(address.substr(colon + 1)), "/v2/",
-                                             std::chrono::seconds(3));
-  if (status && *status < 500) return {"registry", true, true, "http://" + address + "/v2/ answers"};
+  const auto host_port = config::parse_host_port(address);
+  const auto status =
+      host_port ? http::get_status(host_port->first, host_port->second, "/v2/", std::chrono::seconds(3)) : std::nullopt;
+  const auto url = "http://" + address + "/v2/";
+  if (!status || *status >= 500)
+    return {"registry", false, true, "nothing answers at " + url + ": start one (scripts/run does) or set registry: \"\""};
+  if (*status != 401) return {"registry", true, true, url + " answers, without authentication"};
+  if (std::filesystem::exists(config.registry_auth()))
+    return {"registry", true, true, url + " answers; credentials in " + config.registry_auth().string()};
   return {"registry", false, true,
-          "nothing answers at http://" + address + "/v2/: start one (scripts/run does) or set registry: \"\""};
+          url + " requires credentials: put them in " + config.registry_auth().string() + " (scripts/run does)"};
 }
 
 Check cgroups() {
@@ -82,7 +86,7 @@ std::vector<Check> run_checks(const config::GatewayConfig& config) {
           tool("runc", {"--version"}, "missing: apt-get install runc (podman's runtime here)"),
           catatonit(),
           tool("nginx", {"-v"}, "missing: apt-get install nginx-light"),
-          registry(config.registry),
+          registry(config),
           image(kBaseImage),
           image(kStackImage),
           cgroups(),

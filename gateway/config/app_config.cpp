@@ -1,5 +1,7 @@
 #include "config/app_config.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <regex>
 
 #include "config/yaml_reader.hpp"
@@ -7,11 +9,34 @@
 namespace porter::config {
 namespace {
 
-// Paths in porter.yaml stay inside the checkout.
+bool has_control_characters(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+bool has_parent_component(const std::string& path) {
+  const auto parts = std::filesystem::path(path);
+  return std::any_of(parts.begin(), parts.end(), [](const auto& part) { return part == ".."; });
+}
+
+// Paths in porter.yaml stay inside the checkout. (The builders check again,
+// on the tree itself, that no symbolic link leads out.)
 std::string read_relative_path(const YAML::Node& node, const std::string& key) {
   auto path = read_scalar<std::string>(node, key);
-  if (path.empty() || path.front() == '/' || path.find("..") != std::string::npos)
-    throw YamlError(where(node) + ": '" + key + "' must be a relative path inside the repository");
+  const auto rule = where(node) + ": '" + key + "' must be a relative path inside the repository";
+  if (path.empty()) throw YamlError(rule);
+  if (has_control_characters(path)) throw YamlError(rule + ", without control characters");
+  if (path.front() == '/') throw YamlError(rule + ", not the absolute path '" + path + "'");
+  if (has_parent_component(path)) throw YamlError(rule + ", without '..' ('" + path + "')");
+  return path;
+}
+
+// buildah runs a Dockerfile whose name ends in .in through the host's cpp,
+// whose #include reads any host file into the build.
+std::string read_dockerfile_path(const YAML::Node& node) {
+  auto path = read_relative_path(node, "build.dockerfile");
+  if (path.ends_with(".in"))
+    throw YamlError(where(node) + ": 'build.dockerfile': " + path +
+                    " is not supported: buildah would run the host's C preprocessor on it");
   return path;
 }
 
@@ -37,7 +62,7 @@ void read_build(const YAML::Node& node, BuildSettings& build) {
       throw YamlError(where(node["method"]) + ": 'build.method' must be auto, dockerfile or buildpacks, got '" +
                       build.method + "'");
   }
-  if (node["dockerfile"]) build.dockerfile = read_relative_path(node["dockerfile"], "build.dockerfile");
+  if (node["dockerfile"]) build.dockerfile = read_dockerfile_path(node["dockerfile"]);
   if (node["context"]) build.context = read_relative_path(node["context"], "build.context");
   if (node["args"]) {
     require_map(node["args"], "build.args");

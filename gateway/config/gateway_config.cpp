@@ -1,5 +1,7 @@
 #include "config/gateway_config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -86,6 +88,28 @@ void read_proxy(const YAML::Node& node, GatewayConfig& config) {
   if (node["domain"]) config.proxy_domain = read_scalar<std::string>(node["domain"], "proxy.domain");
 }
 
+// A host name or IPv4 address, optionally with a port: what a git URL's
+// host must match. Stored lowercase, as URLs are compared.
+std::string read_buildpack_host(const YAML::Node& node) {
+  static const std::regex pattern(R"([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:([0-9]{1,5}))?)");
+  auto host = read_scalar<std::string>(node, "buildpack_hosts");
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::smatch match;
+  const bool valid = std::regex_match(host, match, pattern) &&
+                     (!match[3].matched || (std::stoi(match[3]) >= 1 && std::stoi(match[3]) <= 65535));
+  if (!valid)
+    throw YamlError(where(node) + ": 'buildpack_hosts' entries are host names, optionally with :PORT; got '" +
+                    node.Scalar() + "'");
+  return host;
+}
+
+std::vector<std::string> read_buildpack_hosts(const YAML::Node& node) {
+  if (!node.IsSequence()) throw YamlError(where(node) + ": 'buildpack_hosts' must be a list of host names");
+  std::vector<std::string> hosts;
+  for (const auto& item : node) hosts.push_back(read_buildpack_host(item));
+  return hosts;
+}
+
 std::filesystem::path default_data_dir() {
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : "/var/lib") / ".porter";
@@ -114,8 +138,9 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     if (root.IsNull()) return config;
     require_map(root, "gateway.yaml");
     reject_unknown_keys(root, "gateway.yaml",
-                        {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create",
-                         "registry", "buildpacks_dir", "cache", "proxy", "hooks_dir", "branches", "apps", "timeouts"});
+                        {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "registry",
+                         "buildpacks_dir", "buildpack_hosts", "cache", "proxy", "hooks_dir", "branches", "apps",
+                         "timeouts"});
     if (root["listen"])
       require_applied(apply_listen(config, read_scalar<std::string>(root["listen"], "listen")), root["listen"]);
     if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
@@ -127,6 +152,7 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     if (root["registry"]) config.registry = read_scalar<std::string>(root["registry"], "registry");
     if (root["buildpacks_dir"])
       config.buildpacks_dir = read_scalar<std::string>(root["buildpacks_dir"], "buildpacks_dir");
+    if (root["buildpack_hosts"]) config.buildpack_hosts = read_buildpack_hosts(root["buildpack_hosts"]);
     if (root["cache"]) read_cache(root["cache"], config);
     if (root["proxy"]) read_proxy(root["proxy"], config);
     if (root["hooks_dir"]) config.hooks_dir = read_scalar<std::string>(root["hooks_dir"], "hooks_dir");

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "config/branch_map.hpp"
 #include "util/result.hpp"
@@ -29,6 +30,9 @@ struct GatewayConfig {
   bool require_app_create = false;
   std::string registry = "127.0.0.1:5000";  // OCI registry for release images; "" = keep images local
   std::filesystem::path buildpacks_dir;    // built-in buildpacks; default: the source tree's buildpacks/
+  // Hosts git buildpacks may be cloned from over https ("host" on any port,
+  // or "host:port"), lowercase; empty: no git buildpacks at all.
+  std::vector<std::string> buildpack_hosts = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"};
   std::uint64_t cache_budget_mb = 10240;   // build caches beyond this are evicted, oldest first
   std::string proxy_host = "127.0.0.1";    // where nginx listens for app traffic
   int proxy_port = 8080;                   // 0: pick a free port at start
@@ -47,6 +51,8 @@ struct GatewayConfig {
   std::filesystem::path state_db() const { return data_dir / "state.db"; }
   std::filesystem::path containers_conf() const { return data_dir / "containers.conf"; }
   std::filesystem::path registries_conf() const { return data_dir / "registries.conf"; }
+  // Credentials for the registry (containers auth.json), when it requires them.
+  std::filesystem::path registry_auth() const { return data_dir / "registry-auth.json"; }
   std::filesystem::path releases_dir() const { return data_dir / "releases"; }
   std::filesystem::path nginx_dir() const { return data_dir / "nginx"; }
   std::filesystem::path addr_file() const { return data_dir / "gateway.addr"; }

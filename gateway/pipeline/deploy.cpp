@@ -4,13 +4,15 @@
 #include "pipeline/progress.hpp"
 #include "proc/cgroup.hpp"
 #include "registry/registry.hpp"
-#include "util/file.hpp"
+#include "util/beneath.hpp"
 #include "util/log.hpp"
 
 namespace porter::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr std::size_t kPorterYamlMaxBytes = 64 * 1024;
 
 const auto& log() {
   static const auto logger = util::logger("pipeline");
@@ -101,10 +103,13 @@ class DeployRun {
     return ok();
   }
 
+  // The tenant's file: read beneath the checkout, never through a symbolic
+  // link, a regular file of bounded size.
   Result<config::AppConfig> read_app_config(const fs::path& dir) {
-    const auto file = dir / "porter.yaml";
-    if (!fs::exists(file)) return config::AppConfig{};
-    auto parsed = config::parse_app_config(util::read_file(file));
+    auto text = util::read_beneath(dir, "porter.yaml", kPorterYamlMaxBytes);
+    if (!text) return std::unexpected(text.error());
+    if (!*text) return config::AppConfig{};
+    auto parsed = config::parse_app_config(**text);
     if (parsed) progress_.stage("Read porter.yaml");
     return parsed;
   }
@@ -122,7 +127,7 @@ class DeployRun {
     auto cgroup = proc::JobCgroup::create(deployer_.jobs_cgroup, "deploy-" + std::to_string(target_.id));
     if (!cgroup) return std::unexpected(cgroup.error());
     builders::BuildRequest request{dir / "src", app_config, image_, config.timeouts.build, cache_dir, dir / "work",
-                                   config.buildpacks_dir, *build_env, cgroup->dir()};
+                                   config.buildpacks_dir, *build_env, cgroup->dir(), config.buildpack_hosts};
     auto builder = deployer_.builders.choose(request);
     if (!builder) return std::unexpected(builder.error());
     progress_.stage("Building with " + (*builder)->description());

@@ -107,12 +107,16 @@ log "registry tags of $app: ${tags//$'\n'/ }"
 assert_eq "production-${sha:0:12}" "$tags" "tags of $app in the registry"
 [[ $tags =~ ^production-[0-9a-f]{12}$ ]] || fail "tag '$tags' is not production-<12 hex>"
 # ... and the tag resolves to the recorded digest.
-reg_digest=$(curl -fsS --max-time 5 -o /dev/null -D - \
+reg_digest=$(curl -fsS --max-time 5 -u "$REGISTRY_CREDS" -o /dev/null -D - \
   -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
   -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
   "http://$REGISTRY/v2/$app/manifests/production-${sha:0:12}" |
   tr -d '\r' | awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }')
 assert_eq "$digest" "$reg_digest" "registry digest of tag production-${sha:0:12}"
+
+# Without credentials the registry gives nothing away.
+anonymous=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/$app/tags/list")
+assert_eq 401 "$anonymous" "HTTP status of an anonymous read of the registry"
 
 # The config var's value is never shown to the pusher (masked) ...
 assert_not_contains "$PUSH_OUT" "$var_value"

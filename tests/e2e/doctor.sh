@@ -6,6 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 start_registry
+mkdir -p "$DATA"
+cp "$REGISTRY_AUTH" "$DATA/registry-auth.json"  # the registry requires credentials
 doctor_out="$TMP/doctor.out"
 rc=0
 "$PORTER_BIN" doctor --data-dir "$DATA" --registry "$REGISTRY" >"$doctor_out" 2>&1 || rc=$?
@@ -32,6 +34,14 @@ sed 's/^/    | /' "$serve_out"
 ((rc != 0 && rc != 124)) || fail "porter serve did not refuse to start without a registry (exit $rc)"
 assert_contains "$serve_out" "cannot start: missing registry"
 [[ ! -e $DATA/gateway.addr ]] || fail "porter serve wrote gateway.addr although it refused to start"
+
+# A registry that requires credentials the gateway does not have is missing too.
+rm "$DATA/registry-auth.json"
+rc=0
+"$PORTER_BIN" doctor --data-dir "$DATA" --registry "$REGISTRY" >"$doctor_out" 2>&1 || rc=$?
+((rc == 1)) || fail "porter doctor exited $rc without the registry's credentials; expected 1"
+assert_contains "$doctor_out" "FAIL  registry: http://$REGISTRY/v2/ requires credentials: put them in $DATA/registry-auth.json"
+cp "$REGISTRY_AUTH" "$DATA/registry-auth.json"
 
 # Tools missing from PATH are named, each with its fix.
 mkdir -p "$TMP/empty-path"

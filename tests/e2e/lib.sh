@@ -167,7 +167,10 @@ cleanup() {
     [[ -n $ids ]] && pod rm -f -t 0 $ids >/dev/null 2>&1
     # the gateway tags images localhost/porter/APP:ENV-SHA. Untag by name, never
     # rmi by ID: identical builds of other tests' apps share the image ID.
-    ids=$(pod images --format '{{.Repository}}:{{.Tag}}' --filter "reference=localhost/porter/$app" 2>/dev/null | sort -u)
+    # The filter also lists the image's other names (a Dockerfile that is only
+    # FROM makes the base image itself): keep this app's own names only.
+    ids=$(pod images --format '{{.Repository}}:{{.Tag}}' --filter "reference=localhost/porter/$app" 2>/dev/null |
+      grep "^localhost/porter/$app:" | sort -u)
     # shellcheck disable=SC2086
     [[ -n $ids ]] && pod rmi $ids >/dev/null 2>&1
   done
@@ -238,23 +241,31 @@ free_port() {
 
 REG_PID=
 # start_registry: a private OCI registry (docker-registry) for this test on a
-# free port; sets REGISTRY=127.0.0.1:PORT.
+# free port, requiring credentials as the one scripts/run starts; sets
+# REGISTRY=127.0.0.1:PORT, REGISTRY_CREDS=USER:PASSWORD (for curl -u) and
+# REGISTRY_AUTH (its containers auth.json, which start_gateway gives the gateway).
 start_registry() {
-  local port
+  local port password
   mkdir -p "$TMP/registry"
+  password="e2e-$$-$RANDOM$RANDOM"
+  htpasswd -Bin porter <<<"$password" >"$TMP/registry/htpasswd" 2>/dev/null
+  REGISTRY_CREDS="porter:$password"
   for _ in 1 2 3; do
     port=$(free_port)
     cat >"$TMP/registry/config.yml" <<YAML
 version: 0.1
 log: {level: warn}
-storage: {filesystem: {rootdirectory: $TMP/registry/data}, delete: {enabled: true}}
+storage: {filesystem: {rootdirectory: $TMP/registry/data}, delete: {enabled: false}}
 http: {addr: 127.0.0.1:$port}
+auth: {htpasswd: {realm: porter, path: $TMP/registry/htpasswd}}
 YAML
+    REGISTRY_AUTH="$TMP/registry/auth.json"
+    printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$port" "$(printf '%s' "$REGISTRY_CREDS" | base64 -w0)" >"$REGISTRY_AUTH"
     setsid docker-registry serve "$TMP/registry/config.yml" </dev/null >>"$TMP/registry/log" 2>&1 &
     REG_PID=$!
     BG_PIDS+=("$REG_PID")
     disown "$REG_PID"
-    registry_up() { curl -fsS --max-time 2 "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; }
+    registry_up() { curl -fsS --max-time 2 -u "$REGISTRY_CREDS" "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; }
     if wait_for 15 registry_up; then
       REGISTRY="127.0.0.1:$port"
       log "registry on $REGISTRY"
@@ -288,7 +299,10 @@ start_gateway() {
   if [[ $help == *--registry* ]]; then
     case ${E2E_REGISTRY:-} in
       none) extra+=(--registry "") ;;
-      "") [[ -n ${REGISTRY:-} ]] || start_registry; extra+=(--registry "$REGISTRY") ;;
+      "")
+        [[ -n ${REGISTRY:-} ]] || start_registry
+        cp "$REGISTRY_AUTH" "$DATA/registry-auth.json"
+        extra+=(--registry "$REGISTRY") ;;
       *) extra+=(--registry "$E2E_REGISTRY") ;;
     esac
   fi

@@ -73,7 +73,7 @@ gw_status_kb() {
 
 # registry_tags REPOSITORY: the tags the test's registry lists, one a line
 registry_tags() {
-  curl -fsS --max-time 5 "http://$REGISTRY/v2/$1/tags/list" |
+  curl -fsS --max-time 5 -u "$REGISTRY_CREDS" "http://$REGISTRY/v2/$1/tags/list" |
     python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin).get("tags") or []))'
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "builders/builder.hpp"
 #include "builders/buildpack_source.hpp"
@@ -42,12 +43,34 @@ class BuilderTest : public ::testing::Test {
   }
   fs::path log_file() const { return dir_ / "buildah.log"; }
   std::string buildah_calls() const { return util::read_file(log_file()); }
+  // Nothing was built: buildah ran at most for the cleanup's listing of
+  // working containers (which every build does, however it ends).
+  bool buildah_built_nothing() const {
+    std::istringstream calls(buildah_calls());
+    for (std::string call; std::getline(calls, call);)
+      if (!call.starts_with("containers ")) return false;
+    return true;
+  }
+
+  // A buildah that makes container "bp-container-1" (lists it, tagged with
+  // this build's tag, until it is removed) and fails a call whose arguments
+  // contain `failing` (none when empty) with `last_line`.
+  std::string buildah_failing(const std::string& failing, const std::string& last_line) const {
+    const auto made = (dir_ / "container-made").string();
+    return "case \"$*\" in\n" +
+           (failing.empty() ? std::string() : "  *'" + failing + "'*) echo '" + last_line + "'; exit 3 ;;\n") +
+           "  *'from --pull=never'*) touch " + made + "; echo bp-container-1 ;;\n"
+           "  'containers '*) [ ! -e " + made + " ] || echo bp-container-1 ;;\n"
+           "  'inspect --type container '*) echo " + (dir_ / "work" / "buildah-mounts.conf").string() + " ;;\n"
+           "  'rm bp-container-1') rm -f " + made + " ;;\n"
+           "esac\nexit 0";
+  }
 
   void write_source(const std::string& name, const std::string& text) { std::ofstream(dir_ / "src" / name) << text; }
 
   BuildRequest request(const config::AppConfig& app_config, std::chrono::seconds timeout = std::chrono::seconds(60)) {
     return {dir_ / "src", app_config, "localhost/porter/shop:production-abc", timeout,
-            dir_ / "cache", dir_ / "work", dir_ / "buildpacks", {{"NPM_TOKEN", "secret"}}, {}};
+            dir_ / "cache", dir_ / "work", dir_ / "buildpacks", {{"NPM_TOKEN", "npm-token-value"}}, {}, hosts_};
   }
 
   Result<Build> build(const Builder& builder, const config::AppConfig& app_config,
@@ -60,6 +83,7 @@ class BuilderTest : public ::testing::Test {
   fs::path dir_;
   std::string old_path_;
   std::vector<std::string> output_;
+  std::vector<std::string> hosts_ = {"github.com"};  // gateway.yaml buildpack_hosts
 };
 
 std::string error_of(const Result<Build>& built) { return built ? "(no error)" : built.error().message; }
@@ -102,11 +126,13 @@ TEST_F(BuilderTest, DockerfileBuildReportsBuildahsLastLine) {
 
 TEST_F(BuilderTest, DockerfileBuildWithoutOutputReportsTheExitCode) {
   fake_buildah("exit 2");
+  write_source("Dockerfile", "FROM scratch\n");
   EXPECT_EQ(error_of(build(DockerfileBuilder(), {})), "build failed (buildah exit 2)");
 }
 
 TEST_F(BuilderTest, DockerfileBuildTimesOut) {
-  fake_buildah("exec sleep 30");
+  fake_buildah("case \"$*\" in *' bud '*) exec sleep 30 ;; esac");  // (the cleanup's listing returns at once)
+  write_source("Dockerfile", "FROM scratch\n");
   EXPECT_EQ(error_of(build(DockerfileBuilder(), {}, std::chrono::seconds(1))), "build timed out after 1 s");
 }
 
@@ -114,6 +140,7 @@ TEST_F(BuilderTest, DockerfileBuildRetriesOnceWhenBuildahLosesALayer) {
   // The first call fails as buildah 1.28 does; the second succeeds.
   fake_buildah("if [ ! -e " + (dir_ / "retried").string() + " ]; then touch " + (dir_ / "retried").string() +
                "; echo 'Error: committing container: layer not known'; exit 1; fi");
+  write_source("Dockerfile", "FROM scratch\n");
   write_source("Procfile", "web: ./server\nworker: ./work\n");
   config::AppConfig app_config;
   app_config.build.args = {{"NODE_ENV", "production"}};
@@ -123,8 +150,13 @@ TEST_F(BuilderTest, DockerfileBuildRetriesOnceWhenBuildahLosesALayer) {
   EXPECT_EQ(built->shell, (std::vector<std::string>{"/bin/sh", "-c"}));
   EXPECT_TRUE(built->image_has_command);
   const auto calls = buildah_calls();
-  EXPECT_EQ(std::count(calls.begin(), calls.end(), '\n'), 2) << calls;
-  EXPECT_NE(calls.find("--build-arg NODE_ENV=production --build-arg NPM_TOKEN=secret"), std::string::npos) << calls;
+  std::istringstream lines(calls);
+  int buds = 0;
+  for (std::string line; std::getline(lines, line);) buds += line.find(" bud ") != std::string::npos;
+  EXPECT_EQ(buds, 2) << calls;
+  EXPECT_NE(calls.find("--build-arg NODE_ENV=production"), std::string::npos) << calls;
+  // A config var is a secret: never on a command line (/proc/*/cmdline).
+  EXPECT_EQ(calls.find("npm-token-value"), std::string::npos) << calls;
   EXPECT_NE(std::find(output_.begin(), output_.end(),
                       "-----> buildah lost a cached layer to a concurrent image removal; building again"),
             output_.end());
@@ -132,21 +164,13 @@ TEST_F(BuilderTest, DockerfileBuildRetriesOnceWhenBuildahLosesALayer) {
 
 TEST_F(BuilderTest, DockerfileBuildStopsAtABadProcfile) {
   fake_buildah("exit 0");
+  write_source("Dockerfile", "FROM scratch\n");
   write_source("Procfile", "web ./server\n");
   EXPECT_EQ(error_of(build(DockerfileBuilder(), {})), "Procfile line 1: expected '<type>: <command>'");
-  EXPECT_FALSE(fs::exists(log_file()));  // buildah never ran
+  EXPECT_TRUE(buildah_built_nothing()) << buildah_calls();
 }
 
 // ---- buildpacks ----
-
-// A buildah that makes container "bp-container-1" and fails a call whose
-// arguments contain `failing` (none when empty) with `last_line`.
-std::string buildah_failing(const std::string& failing, const std::string& last_line) {
-  return "case \"$*\" in\n"
-         "  from*) echo bp-container-1 ;;\n" +
-         (failing.empty() ? std::string() : "  *'" + failing + "'*) echo '" + last_line + "'; exit 3 ;;\n") +
-         "esac\nexit 0";
-}
 
 void make_buildpack(const fs::path& dir) {
   fs::create_directories(dir / "bin");
@@ -155,10 +179,10 @@ void make_buildpack(const fs::path& dir) {
 
 TEST_F(BuilderTest, BuildpacksBuildRunsEveryStepAndRemovesItsContainer) {
   fake_buildah(buildah_failing("", ""));
-  make_buildpack(dir_ / "my-pack");
+  make_buildpack(dir_ / "buildpacks" / "my-pack");
   write_source("Procfile", "web: ./server\n");
   config::AppConfig app_config;
-  app_config.build.buildpacks = {(dir_ / "my-pack").string()};
+  app_config.build.buildpacks = {(dir_ / "buildpacks" / "my-pack").string()};
   auto built = build(BuildpacksBuilder(), app_config);
   ASSERT_TRUE(built) << built.error().message;
   EXPECT_EQ(built->processes, (ProcessTypes{{"web", "./server"}}));
@@ -173,9 +197,9 @@ TEST_F(BuilderTest, BuildpacksBuildRunsEveryStepAndRemovesItsContainer) {
 
 TEST_F(BuilderTest, AFailedBuildpacksStepStopsTheBuildAndRemovesItsContainer) {
   fake_buildah(buildah_failing("runner compile", "compile: npm ERR! missing script"));
-  make_buildpack(dir_ / "my-pack");
+  make_buildpack(dir_ / "buildpacks" / "my-pack");
   config::AppConfig app_config;
-  app_config.build.buildpacks = {(dir_ / "my-pack").string()};
+  app_config.build.buildpacks = {(dir_ / "buildpacks" / "my-pack").string()};
   EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)),
             "buildpack compile failed: compile: npm ERR! missing script");
   const auto calls = buildah_calls();
@@ -202,8 +226,213 @@ TEST_F(BuilderTest, ABadBuildpackSpecStopsBeforeBuildah) {
   config::AppConfig app_config;
   app_config.build.buildpacks = {"Node"};
   EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)),
-            "build.buildpacks: 'Node' is not a built-in name, an absolute server path or a git URL");
-  EXPECT_FALSE(fs::exists(log_file()));
+            "build.buildpacks: 'Node' is not a built-in name, a server path beneath the gateway's buildpacks_dir (" +
+                (dir_ / "buildpacks").string() + ") or an https:// git URL");
+  EXPECT_TRUE(buildah_built_nothing()) << buildah_calls();
+}
+
+// ---- what a push brings is hostile ----
+
+TEST_F(BuilderTest, AutoChoosesTheDockerfileBuilderForASymlinkedDockerfileWhichRefusesIt) {
+  fake_buildah("exit 0");
+  fs::create_symlink(dir_ / "host-canary", dir_ / "src" / "Dockerfile");
+  const auto registry = BuilderRegistry::with_defaults();
+  config::AppConfig app_config;
+  auto chosen = registry.choose(request(app_config));
+  ASSERT_TRUE(chosen) << chosen.error().message;
+  EXPECT_EQ((*chosen)->name(), "dockerfile");  // never silently built with buildpacks
+  EXPECT_EQ(error_of(build(**chosen, app_config)),
+            "Dockerfile is a symbolic link; porter reads only regular files inside the repository");
+  EXPECT_TRUE(buildah_built_nothing()) << buildah_calls();
+}
+
+TEST_F(BuilderTest, AutoFallsBackToBuildpacksForADirectoryNamedDockerfile) {
+  fs::create_directories(dir_ / "src" / "Dockerfile");
+  const auto registry = BuilderRegistry::with_defaults();
+  auto chosen = registry.choose(request({}));
+  ASSERT_TRUE(chosen) << chosen.error().message;
+  EXPECT_EQ((*chosen)->name(), "buildpacks");
+}
+
+TEST_F(BuilderTest, DockerfileBuildRefusesWhatLeadsOutOfTheCheckout) {
+  fake_buildah("exit 0");
+  write_source("Dockerfile", "FROM scratch\n");
+  fs::create_directories(dir_ / "src" / "docker");
+  fs::create_directory_symlink("/", dir_ / "src" / "ctx");
+  fs::create_directory_symlink("/etc", dir_ / "src" / "etc");
+  fs::create_symlink("Dockerfile", dir_ / "src" / "linked.Dockerfile");
+  fs::create_symlink("/etc/passwd", dir_ / "src" / "docker" / ".dockerignore");
+  auto refused = [&](const std::string& dockerfile, const std::string& context) {
+    config::AppConfig app_config;
+    app_config.build.dockerfile = dockerfile;
+    app_config.build.context = context;
+    return error_of(build(DockerfileBuilder(), app_config));
+  };
+  EXPECT_EQ(refused("Dockerfile", "ctx"),
+            "build.context: ctx is a symbolic link; porter follows no symbolic links inside the repository");
+  EXPECT_EQ(refused("Dockerfile", "etc/ssl"), "build.context: etc/ssl passes through etc, a symbolic link; porter "
+                                              "follows no symbolic links inside the repository");
+  EXPECT_EQ(refused("linked.Dockerfile", "."),
+            "linked.Dockerfile is a symbolic link; porter reads only regular files inside the repository");
+  EXPECT_EQ(refused("etc/hostname", "."), "etc/hostname passes through etc, a symbolic link; porter reads only "
+                                          "regular files inside the repository");
+  EXPECT_EQ(refused("Dockerfile.in", "."),
+            "Dockerfile.in is not supported: buildah would run the host's C preprocessor on it");
+  EXPECT_EQ(refused("Dockerfile", "docker"),
+            "docker/.dockerignore is a symbolic link; porter reads only regular files inside the repository");
+  EXPECT_EQ(refused("Dockerfile", "missing"), "build.context: missing does not exist in the repository");
+  EXPECT_TRUE(buildah_built_nothing()) << buildah_calls();
+}
+
+TEST_F(BuilderTest, ASymlinkedProcfileStopsEitherBuildBeforeBuildah) {
+  fake_buildah(buildah_failing("", ""));
+  write_source("Dockerfile", "FROM scratch\n");
+  fs::create_symlink("/etc/shadow", dir_ / "src" / "Procfile");
+  const std::string refusal = "Procfile is a symbolic link; porter reads only regular files inside the repository";
+  EXPECT_EQ(error_of(build(DockerfileBuilder(), {})), refusal);
+  make_buildpack(dir_ / "buildpacks" / "my-pack");
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {(dir_ / "buildpacks" / "my-pack").string()};
+  EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)), refusal);
+  EXPECT_TRUE(buildah_built_nothing()) << buildah_calls();
+}
+
+TEST_F(BuilderTest, ABuildpackCannotPointTheGatewayAtAHostFile) {
+  // The buildpack's release step leaves a link where its output goes.
+  const auto release = dir_ / "work" / "out" / "release" / "0-my-pack.yml";
+  fake_buildah("case \"$*\" in\n  from*) echo bp-container-1 ;;\n  *'runner compile'*) mkdir -p " +
+               release.parent_path().string() + "; ln -sf /etc/passwd " + release.string() + " ;;\nesac\nexit 0");
+  make_buildpack(dir_ / "buildpacks" / "my-pack");
+  write_source("Procfile", "web: ./server\n");
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {(dir_ / "buildpacks" / "my-pack").string()};
+  EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)),
+            "my-pack: release/0-my-pack.yml is a symbolic link; porter reads only regular files inside the build's "
+            "output");
+}
+
+TEST_F(BuilderTest, ServerBuildpacksAreCopiedWithTheirLinksAsLinks) {
+  fake_buildah(buildah_failing("", ""));
+  const auto pack = dir_ / "buildpacks" / "my-pack";
+  make_buildpack(pack);
+  fs::create_symlink("/etc/shadow", pack / "shadow");
+  fs::create_directory_symlink("..", pack / "loop");  // followed, a copy would never end
+  write_source("Procfile", "web: ./server\n");
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {pack.string()};
+  auto built = build(BuildpacksBuilder(), app_config);
+  ASSERT_TRUE(built) << built.error().message;
+  const auto copy = dir_ / "work" / "buildpacks" / "0-my-pack";
+  EXPECT_TRUE(fs::is_regular_file(copy / "bin" / "detect"));
+  EXPECT_TRUE(fs::is_symlink(copy / "shadow"));
+  EXPECT_EQ(fs::read_symlink(copy / "shadow"), "/etc/shadow");
+  EXPECT_TRUE(fs::is_symlink(copy / "loop"));
+}
+
+TEST_F(BuilderTest, AServerBuildpackOutsideTheBuildpacksDirIsRefused) {
+  fake_buildah("exit 0");
+  make_buildpack(dir_ / "elsewhere");
+  fs::create_directory_symlink(dir_ / "elsewhere", dir_ / "buildpacks" / "escape");
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {(dir_ / "elsewhere").string()};
+  EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)),
+            "build.buildpacks: '" + (dir_ / "elsewhere").string() + "' is not beneath the gateway's buildpacks_dir (" +
+                (dir_ / "buildpacks").string() + ")");
+  EXPECT_TRUE(buildah_built_nothing()) << buildah_calls();
+  app_config.build.buildpacks = {(dir_ / "buildpacks" / "escape").string()};
+  EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)),
+            "buildpack '" + (dir_ / "buildpacks" / "escape").string() +
+                "' leads out of the gateway's buildpacks_dir through a symbolic link");
+}
+
+TEST_F(BuilderTest, GitBuildpacksNeedAnAllowedHost) {
+  fake_buildah("exit 0");
+  hosts_.clear();
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {"https://github.com/acme/bp.git"};
+  EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)),
+            "build.buildpacks: host 'github.com' of https://github.com/acme/bp.git is not in gateway.yaml "
+            "buildpack_hosts, which is empty: this gateway fetches no git buildpacks");
+  EXPECT_TRUE(buildah_built_nothing()) << buildah_calls();
+}
+
+// A `git` that logs its arguments and the environment that matters, one call
+// a line; `clone` makes a buildpack; `rev-parse` finds only branches of the
+// origin, and none unless `knows_branch`.
+void fake_git(const fs::path& bin, const fs::path& log, bool knows_branch = true) {
+  const auto script = bin / "git";
+  std::ofstream(script)
+      << "#!/bin/sh\n"
+         "echo \"$* | HOME=$HOME GIT_CONFIG_GLOBAL=$GIT_CONFIG_GLOBAL GIT_CONFIG_NOSYSTEM=$GIT_CONFIG_NOSYSTEM"
+         " GIT_ALLOW_PROTOCOL=$GIT_ALLOW_PROTOCOL GIT_ASKPASS=$GIT_ASKPASS GIT_SSH_COMMAND=$GIT_SSH_COMMAND"
+         " SSH_ASKPASS=$SSH_ASKPASS SSH_AUTH_SOCK=$SSH_AUTH_SOCK GIT_TERMINAL_PROMPT=$GIT_TERMINAL_PROMPT\" >> "
+      << log.string()
+      << "\n"
+         "for last; do :; done\n"
+         "case \"$*\" in\n"
+         "  *' clone '*) mkdir -p \"$last/bin\"; printf '#!/bin/sh\\n' > \"$last/bin/detect\";"
+         " cp \"$last/bin/detect\" \"$last/bin/compile\" ;;\n"
+      << (knows_branch ? "  *' rev-parse '*refs/remotes/origin/*) echo 0123456789abcdef0123456789abcdef01234567 ;;\n"
+                       : "")
+      << "  *' rev-parse '*) exit 1 ;;\n"
+         "esac\n";
+  fs::permissions(script, fs::perms::owner_all);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST_F(BuilderTest, GitBuildpacksAreClonedWithNothingOfTheDaemonsIdentity) {
+  fake_buildah(buildah_failing("", ""));
+  const auto log = dir_ / "git.log";
+  fake_git(dir_ / "bin", log);
+  write_source("Procfile", "web: ./server\n");
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {"https://github.com/acme/bp.git#feature/x"};
+  ::setenv("SSH_AUTH_SOCK", "/tmp/agent.sock", 1);
+  auto built = build(BuildpacksBuilder(), app_config);
+  ::unsetenv("SSH_AUTH_SOCK");
+  ASSERT_TRUE(built) << built.error().message;
+  const auto lines = lines_of(util::read_file(log));
+  ASSERT_EQ(lines.size(), 4u) << util::read_file(log);
+  const auto target = (dir_ / "work" / "buildpacks" / "0-bp").string();
+  const std::string policy =
+      "-c protocol.allow=never -c protocol.file.allow=never -c protocol.https.allow=always -c credential.helper= "
+      "-c http.followRedirects=false ";
+  EXPECT_TRUE(lines[0].starts_with(policy + "clone --quiet --end-of-options https://github.com/acme/bp.git " +
+                                   target + " | "))
+      << lines[0];
+  // The branch is found among the origin's; checkout gets only the hash.
+  EXPECT_TRUE(lines[1].starts_with(policy + "-C " + target +
+                                   " rev-parse --verify --quiet --end-of-options feature/x^{commit} | "))
+      << lines[1];
+  EXPECT_TRUE(lines[2].starts_with(policy + "-C " + target +
+                                   " rev-parse --verify --quiet --end-of-options "
+                                   "refs/remotes/origin/feature/x^{commit} | "))
+      << lines[2];
+  EXPECT_TRUE(lines[3].starts_with(policy + "-C " + target +
+                                   " checkout --quiet --detach 0123456789abcdef0123456789abcdef01234567 | "))
+      << lines[3];
+  for (const auto& line : lines)
+    EXPECT_TRUE(line.ends_with(" | HOME=" + (dir_ / "work" / "git-home").string() +
+                               " GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_ALLOW_PROTOCOL=https"
+                               " GIT_ASKPASS=/bin/false GIT_SSH_COMMAND=false SSH_ASKPASS= SSH_AUTH_SOCK="
+                               " GIT_TERMINAL_PROMPT=0"))
+        << line;
+  EXPECT_TRUE(fs::is_empty(dir_ / "work" / "git-home"));
+}
+
+TEST_F(BuilderTest, AnUnknownGitRefIsNamed) {
+  fake_buildah(buildah_failing("", ""));
+  fake_git(dir_ / "bin", dir_ / "git.log", /*knows_branch=*/false);
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {"https://github.com/acme/bp.git#v9"};
+  EXPECT_EQ(error_of(build(BuildpacksBuilder(), app_config)),
+            "buildpack https://github.com/acme/bp.git has no branch, tag or commit 'v9'");
 }
 
 }  // namespace

@@ -80,6 +80,37 @@ build:
   EXPECT_EQ(config.build.config_vars, std::vector<std::string>{"NPM_TOKEN"});
 }
 
+TEST(AppConfig, BuildPathsStayInsideTheRepository) {
+  auto parsed = parse_app_config("build: {dockerfile: ops/..prod/Dockerfile.web, context: ./ops}");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->build.dockerfile, "ops/..prod/Dockerfile.web");  // '..' only as a whole component is refused
+  EXPECT_EQ(parsed->build.context, "./ops");
+  EXPECT_EQ(parse_error("build:\n  context: /\n"),
+            "porter.yaml line 2: 'build.context' must be a relative path inside the repository, not the absolute path "
+            "'/'");
+  EXPECT_EQ(parse_error("build:\n  dockerfile: /etc/shadow\n"),
+            "porter.yaml line 2: 'build.dockerfile' must be a relative path inside the repository, not the absolute "
+            "path '/etc/shadow'");
+  for (const auto* path : {"..", "../x", "a/../../x", "a/..", "a/../b"})
+    EXPECT_EQ(parse_error(std::string("build:\n  method: dockerfile\n  context: '") + path + "'\n"),
+              "porter.yaml line 3: 'build.context' must be a relative path inside the repository, without '..' ('" +
+                  std::string(path) + "')")
+        << path;
+  EXPECT_EQ(parse_error("build: {dockerfile: ''}"),
+            "porter.yaml line 1: 'build.dockerfile' must be a relative path inside the repository");
+  EXPECT_EQ(parse_error("build: {context: \"a\\x1b[31mb\"}"),
+            "porter.yaml line 1: 'build.context' must be a relative path inside the repository, without control "
+            "characters");
+}
+
+TEST(AppConfig, RefusesADockerfileTheHostPreprocessorWouldRun) {
+  EXPECT_EQ(parse_error("build:\n  dockerfile: Dockerfile.in\n"),
+            "porter.yaml line 2: 'build.dockerfile': Dockerfile.in is not supported: buildah would run the host's C "
+            "preprocessor on it");
+  EXPECT_NE(parse_error("build: {dockerfile: docker/web.in}").find("is not supported"), std::string::npos);
+  EXPECT_TRUE(parse_app_config("build: {dockerfile: Dockerfile.inc}"));
+}
+
 TEST(AppConfig, RejectsBadValues) {
   EXPECT_NE(parse_error("services: {worker: {healthcheck: {path: /}}}").find("unknown key 'healthcheck'"),
             std::string::npos);

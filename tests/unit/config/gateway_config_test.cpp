@@ -108,6 +108,34 @@ TEST(GatewayConfig, FileErrorsNameTheFile) {
       << loaded.error().message;
 }
 
+TEST(GatewayConfig, BuildpackHostsDefaultToTheBigForges) {
+  EXPECT_EQ(parse_ok("").buildpack_hosts,
+            (std::vector<std::string>{"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"}));
+}
+
+TEST(GatewayConfig, ReadsBuildpackHosts) {
+  EXPECT_EQ(parse_ok("buildpack_hosts: [GitHub.com, git.example.org:8443, 127.0.0.1]").buildpack_hosts,
+            (std::vector<std::string>{"github.com", "git.example.org:8443", "127.0.0.1"}));
+  EXPECT_EQ(parse_ok("buildpack_hosts:\n  - codeberg.org\n").buildpack_hosts, std::vector<std::string>{"codeberg.org"});
+  EXPECT_TRUE(parse_ok("buildpack_hosts: []").buildpack_hosts.empty());  // no git buildpacks at all
+}
+
+TEST(GatewayConfig, RefusesBadBuildpackHosts) {
+  EXPECT_EQ(parse_error("buildpack_hosts: github.com"), "line 1: 'buildpack_hosts' must be a list of host names");
+  EXPECT_NE(parse_error("buildpack_hosts:\n").find("'buildpack_hosts' must be a list of host names"),
+            std::string::npos);
+  EXPECT_EQ(parse_error("listen: 127.0.0.1:2222\nbuildpack_hosts:\n  - github.com\n  - https://gitlab.com\n"),
+            "line 4: 'buildpack_hosts' entries are host names, optionally with :PORT; got 'https://gitlab.com'");
+  for (const auto* bad : {"'*.github.com'", "'github.com:0'", "'github.com:70000'", "'github.com:'", "'a b'",
+                          "'-github.com'", "'github.com.'", "'user@github.com'", "'[::1]'", "''"})
+    EXPECT_NE(parse_error(std::string("buildpack_hosts: [") + bad + "]")
+                  .find("'buildpack_hosts' entries are host names"),
+              std::string::npos)
+        << bad;
+  EXPECT_NE(parse_error("buildpack_hosts: [[github.com]]").find("'buildpack_hosts' must be a single value"),
+            std::string::npos);
+}
+
 TEST(HostPort, ParsesAndRejects) {
   EXPECT_EQ(parse_host_port("127.0.0.1:2222"), std::make_pair(std::string("127.0.0.1"), 2222));
   EXPECT_EQ(parse_host_port("localhost:0"), std::make_pair(std::string("localhost"), 0));
