@@ -77,7 +77,7 @@ admin config:set "$app" "NOEQUALS"
 one_line_refusal "config:set NOEQUALS"
 admin config:unset "$app" 1BAD
 one_line_refusal "config:unset 1BAD"
-assert_match "$ADMIN_ERR" "^porter: invalid config key '1BAD'"
+assert_match "$ADMIN_ERR" "^porter: invalid config key: keys are letters, digits and _"
 assert_eq "$before_config" "$(config_list)" "config after the refused commands"
 assert_eq "$before_count" "$(releases_count)" "releases after the refused commands"
 assert_eq 404 "$(http_status "$url/env/GOOD")" "GET /env/GOOD after the refused config:set"

@@ -2,7 +2,6 @@
 // Test doubles for the pipeline: a builder and a cluster driver that do no
 // container work but record what they were asked, in order, and fail when
 // told to; a collector for a job's progress; a raw look at the state store.
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <functional>
@@ -16,6 +15,7 @@
 #include "cluster/driver.hpp"
 #include "pipeline/progress.hpp"
 #include "release/release_plan.hpp"
+#include "support/raw_db.hpp"
 #include "support/temp_dir.hpp"
 
 namespace porter::test {
@@ -171,34 +171,5 @@ struct Collected {
 };
 
 // ---- state ----
-
-// A second, read-only look at the store's database, for rows the Store API
-// does not expose (deploy records).
-class RawDb {
- public:
-  explicit RawDb(const fs::path& file) {
-    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-      throw std::runtime_error(sqlite3_errmsg(db_));
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  // The first column of the first row, as text ("" for NULL or no row).
-  std::string text(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
-      throw std::runtime_error(sqlite3_errmsg(db_));
-    std::string value;
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
-      value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
-    return value;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 }  // namespace porter::test
