@@ -57,8 +57,18 @@ Result<ssh::GitLaunch> Gateway::prepare_git(const ssh::GitRequest& request, cons
     hook = git::PushHook{own_executable(), config_.control_socket(),
                          sessions_.open(request.app, who.name, who.environments)};
   }
-  return ssh::GitLaunch{git::service_command(request.service, repos_.path_for(request.app), git_protocol, hook),
+  return ssh::GitLaunch{git::service_command(request.service, repos_.path_for(request.app), git_protocol, hook,
+                                             hidden_branches(request.app, who)),
                         hook ? hook->session_token : ""};
+}
+
+// A key limited to some environments does not fetch the branches that deploy
+// to the others. (Their commits stay reachable through shared history.)
+std::vector<std::string> Gateway::hidden_branches(const std::string& app, const ssh::Identity& who) const {
+  std::vector<std::string> hidden;
+  for (const auto& [branch, env] : config_.branches_for(app).entries())
+    if (!who.may_use_environment(env)) hidden.push_back("refs/heads/" + branch);
+  return hidden;
 }
 
 void Gateway::git_finished(const ssh::GitLaunch& launch) {

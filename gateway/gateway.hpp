@@ -38,6 +38,7 @@ class Gateway final : public ssh::SessionHandler {
 
  private:
   Result<> ensure_app(const std::string& app);
+  std::vector<std::string> hidden_branches(const std::string& app, const ssh::Identity& who) const;
 
   const config::GatewayConfig& config_;
   state::Store store_;

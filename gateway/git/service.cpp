@@ -7,12 +7,14 @@ const char* program_name(Service service) {
 }
 
 proc::Command service_command(Service service, const std::filesystem::path& repo_dir,
-                              const std::string& git_protocol, const std::optional<PushHook>& hook) {
+                              const std::string& git_protocol, const std::optional<PushHook>& hook,
+                              const std::vector<std::string>& hidden_refs) {
   proc::Command command{.program = "git", .args = {}, .env = {}, .dir = repo_dir.parent_path()};
+  for (const auto& ref : hidden_refs) command.args.insert(command.args.end(), {"-c", "transfer.hideRefs=" + ref});
   if (!git_protocol.empty()) command.env["GIT_PROTOCOL"] = git_protocol;
   if (hook) {
     // Push options reach the hook only when receive-pack advertises them.
-    command.args = {"-c", "receive.advertisePushOptions=true"};
+    command.args.insert(command.args.end(), {"-c", "receive.advertisePushOptions=true"});
     command.env["PORTER_BIN"] = hook->porter_bin.string();
     command.env["PORTER_CONTROL_SOCKET"] = hook->control_socket.string();
     command.env["PORTER_SESSION"] = hook->session_token;

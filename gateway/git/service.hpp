@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "proc/process.hpp"
 
@@ -22,8 +23,11 @@ struct PushHook {
 };
 
 // `git_protocol`: the client's GIT_PROTOCOL ("version=2"), already validated.
-// `hook` is given for pushes only.
+// `hook` is given for pushes only. `hidden_refs` are refs neither advertised
+// nor served nor updatable (transfer.hideRefs): the branches of environments
+// the key may not see.
 proc::Command service_command(Service service, const std::filesystem::path& repo_dir,
-                              const std::string& git_protocol, const std::optional<PushHook>& hook);
+                              const std::string& git_protocol, const std::optional<PushHook>& hook,
+                              const std::vector<std::string>& hidden_refs = {});
 
 }  // namespace porter::git
