@@ -14,10 +14,17 @@ std::filesystem::path own_executable() {
   return path;
 }
 
-// Quarantine paths may be relative to the repo, where the hook runs.
-std::string absolute_in(const std::filesystem::path& repo_dir, const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  return (repo_dir / path).string();
+// The objects of a push still in quarantine: git's tmp_objdir-incoming-*
+// directly under the app repository's objects/ (the hook's path may be
+// relative to the repo, where it runs). Anything else is refused: the path
+// comes from the hook's request, the repository from the SSH session.
+Result<std::string> quarantine_in(const std::filesystem::path& repo_dir, const std::string& given) {
+  if (given.empty()) return fail("the push arrived without git's quarantine");
+  const auto path = std::filesystem::weakly_canonical(repo_dir / given);
+  const bool inside = path.parent_path() == std::filesystem::weakly_canonical(repo_dir / "objects") &&
+                      path.filename().string().starts_with("tmp_objdir-incoming-");
+  if (!inside) return fail("the hook's quarantine is not inside this app's repository");
+  return path.string();
 }
 
 std::string value_of(const std::map<std::string, std::string>& env, const std::string& name) {
@@ -86,10 +93,13 @@ int Gateway::handle_push(const hookrpc::HookRequest& hook, const hookrpc::Output
     output("error: this push did not come through the gateway's SSH server\n");
     return 1;
   }
-  pipeline::PushRequest request{*session, hook.repo_dir,
-                                {absolute_in(hook.repo_dir, value_of(hook.git_env, "GIT_OBJECT_DIRECTORY")),
-                                 value_of(hook.git_env, "GIT_ALTERNATE_OBJECT_DIRECTORIES")},
-                                {}, hook.push_options};
+  const auto repo_dir = repos_.path_for(session->app);
+  auto quarantine = quarantine_in(repo_dir, value_of(hook.git_env, "GIT_OBJECT_DIRECTORY"));
+  if (!quarantine) {
+    output("error: " + quarantine.error().message + "\n");
+    return 1;
+  }
+  pipeline::PushRequest request{*session, repo_dir, {*quarantine}, {}, hook.push_options};
   for (const auto& line : hook.ref_lines) {
     auto update = pipeline::parse_ref_update(line);
     if (!update) {

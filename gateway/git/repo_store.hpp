@@ -24,10 +24,10 @@ class RepoStore {
 // The sha a ref points to now ("" if it does not exist).
 std::string resolve_ref(const std::filesystem::path& repo_dir, const std::string& ref);
 
-// Object directories that hold a push still in quarantine.
+// Where a push's objects are while pre-receive runs (GIT_OBJECT_DIRECTORY);
+// the repository's own objects are its alternate.
 struct Quarantine {
-  std::string object_directory;     // GIT_OBJECT_DIRECTORY
-  std::string alternate_directories;  // GIT_ALTERNATE_OBJECT_DIRECTORIES, ':'-separated
+  std::string object_directory;
 };
 
 // Writes the tree of `commit` into `target` (which must exist and be empty).

@@ -7,13 +7,17 @@ namespace porter::hookrpc {
 namespace {
 
 constexpr std::chrono::seconds kRequestTimeout{30};
+constexpr std::size_t kMaxRequestBytes = 4 << 20;  // every ref line and push option of one push
 
 }  // namespace
 
 Result<HookRequest> read_request(Connection& connection) {
   HookRequest request;
+  std::size_t received = 0;
   while (auto frame = connection.receive()) {
     if (frame->kind == FrameKind::end) return request;
+    received += frame->payload.size();
+    if (received > kMaxRequestBytes) return fail("the hook's request is too large");
     auto field = frame->kind == FrameKind::field ? decode_field(frame->payload) : std::nullopt;
     if (!field) break;
     auto& [name, value] = *field;

@@ -50,7 +50,7 @@ TEST_F(CheckoutTest, WritesACommitStillInQuarantine) {
   const auto target = dir_ / "build" / "src";
   fs::create_directories(target);
 
-  auto done = checkout_commit(repo_.dir(), {quarantine.string(), repo_.objects().string()}, sha, target);
+  auto done = checkout_commit(repo_.dir(), {quarantine.string()}, sha, target);
   ASSERT_TRUE(done) << done.error().message;
   expect_app_in(target);
 }
@@ -64,7 +64,7 @@ TEST_F(CheckoutTest, ReadsTheParentFromTheRepositoryAndTheNewCommitFromQuarantin
                                 quarantine);
   const auto target = dir_ / "src";
   fs::create_directories(target);
-  auto done = checkout_commit(repo_.dir(), {quarantine.string(), repo_.objects().string()}, sha, target);
+  auto done = checkout_commit(repo_.dir(), {quarantine.string()}, sha, target);
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(test::read_file(target / "Procfile"), "web: new\n");
   EXPECT_EQ(test::read_file(target / "kept.txt"), "kept\n");
@@ -136,7 +136,7 @@ TEST_F(CheckoutTest, ChecksOutAPushHeldInGitsOwnQuarantine) {
     if (seen.size() == 3) {
       const auto target = dir_ / "src";
       fs::create_directories(target);
-      done = checkout_commit(repo_.dir(), {seen[1], seen[2]}, seen[0], target);
+      done = checkout_commit(repo_.dir(), {seen[1]}, seen[0], target);
       if (done) expect_app_in(target);
     }
   }

@@ -144,6 +144,21 @@ void expect_error(const Result<HookRequest>& request) {
   EXPECT_EQ(request.error().message.find('\n'), std::string::npos);
 }
 
+TEST(ReadRequest, RefusesARequestLargerThanAPushCanBe) {
+  auto [hook, daemon] = connected_pair();
+  auto sender = std::async(std::launch::async, [&hook] {
+    const auto option = encode_field(field::push_option, std::string(512 * 1024, 'x'));
+    for (int i = 0; i < 16; ++i)  // 8 MiB of push options, then End
+      if (!hook.send_raw(option)) return;
+    hook.send_raw(encode_frame(FrameKind::end, ""));
+  });
+  auto request = read_request(daemon);
+  daemon.interrupt();  // the sender may still be writing
+  ASSERT_EQ(sender.wait_for(10s), std::future_status::ready);
+  ASSERT_FALSE(request);
+  EXPECT_EQ(request.error().message, "the hook's request is too large");
+}
+
 TEST(ReadRequest, FailsOnEofBeforeEnd) {
   auto [hook, daemon] = connected_pair();
   ASSERT_TRUE(hook.send_raw(encode_field(field::session, "token-123") +

@@ -71,7 +71,7 @@ class DeployTest : public ::testing::Test {
   // A commit pushed for the first time: its objects are in quarantine.
   std::pair<std::string, git::Quarantine> pushed(const Files& files, const std::string& parent = "") {
     const auto quarantine = repo_.new_quarantine("incoming-" + std::to_string(++pushes_));
-    return {repo_.commit(files, parent, quarantine), {quarantine.string(), repo_.objects().string()}};
+    return {repo_.commit(files, parent, quarantine), {quarantine.string()}};
   }
 
   // A commit the repository already holds, at refs/heads/main.
