@@ -62,7 +62,7 @@ Result<ssh::GitLaunch> Gateway::prepare_git(const ssh::GitRequest& request, cons
   if (push) {
     if (auto created = ensure_app(request.app); !created) return std::unexpected(created.error());
     hook = git::PushHook{own_executable(), config_.control_socket(),
-                         sessions_.open(request.app, who.name, who.environments)};
+                         sessions_.open(request.app, who.name, who.environments), config_.max_push_mb << 20};
   }
   return ssh::GitLaunch{git::service_command(request.service, repos_.path_for(request.app), git_protocol, hook,
                                              hidden_branches(request.app, who)),

@@ -52,6 +52,12 @@ void read_apps(const YAML::Node& node, GatewayConfig& config) {
   }
 }
 
+void read_limits(const YAML::Node& node, GatewayConfig& config) {
+  require_map(node, "limits");
+  reject_unknown_keys(node, "limits", {"push_mb"});
+  if (node["push_mb"]) config.max_push_mb = read_scalar<std::uint64_t>(node["push_mb"], "limits.push_mb");
+}
+
 void read_cache(const YAML::Node& node, GatewayConfig& config) {
   require_map(node, "cache");
   reject_unknown_keys(node, "cache", {"budget_mb"});
@@ -139,8 +145,8 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     require_map(root, "gateway.yaml");
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "registry",
-                         "buildpacks_dir", "buildpack_hosts", "cache", "proxy", "hooks_dir", "branches", "apps",
-                         "timeouts"});
+                         "buildpacks_dir", "buildpack_hosts", "cache", "limits", "proxy", "hooks_dir", "branches",
+                         "apps", "timeouts"});
     if (root["listen"])
       require_applied(apply_listen(config, read_scalar<std::string>(root["listen"], "listen")), root["listen"]);
     if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
@@ -154,6 +160,7 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
       config.buildpacks_dir = read_scalar<std::string>(root["buildpacks_dir"], "buildpacks_dir");
     if (root["buildpack_hosts"]) config.buildpack_hosts = read_buildpack_hosts(root["buildpack_hosts"]);
     if (root["cache"]) read_cache(root["cache"], config);
+    if (root["limits"]) read_limits(root["limits"], config);
     if (root["proxy"]) read_proxy(root["proxy"], config);
     if (root["hooks_dir"]) config.hooks_dir = read_scalar<std::string>(root["hooks_dir"], "hooks_dir");
     if (root["branches"]) config.branches = read_branch_map(root["branches"], "branches");

@@ -34,6 +34,7 @@ struct GatewayConfig {
   // or "host:port"), lowercase; empty: no git buildpacks at all.
   std::vector<std::string> buildpack_hosts = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"};
   std::uint64_t cache_budget_mb = 10240;   // build caches beyond this are evicted, oldest first
+  std::uint64_t max_push_mb = 0;           // the largest pack a push may send; 0 = no limit
   std::string proxy_host = "127.0.0.1";    // where nginx listens for app traffic
   int proxy_port = 8080;                   // 0: pick a free port at start
   std::string proxy_domain = "localhost";  // apps answer at <env>.<app>.<domain>

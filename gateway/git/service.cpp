@@ -15,6 +15,8 @@ proc::Command service_command(Service service, const std::filesystem::path& repo
   if (hook) {
     // Push options reach the hook only when receive-pack advertises them.
     command.args.insert(command.args.end(), {"-c", "receive.advertisePushOptions=true"});
+    if (hook->max_pack_bytes > 0)
+      command.args.insert(command.args.end(), {"-c", "receive.maxInputSize=" + std::to_string(hook->max_pack_bytes)});
     command.env["PORTER_BIN"] = hook->porter_bin.string();
     command.env["PORTER_CONTROL_SOCKET"] = hook->control_socket.string();
     command.env["PORTER_SESSION"] = hook->session_token;

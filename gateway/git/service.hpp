@@ -2,6 +2,7 @@
 // The git services the gateway serves, and how their processes are started:
 // `git receive-pack` / `git upload-pack` on the app's bare repository, by
 // argv and never through a shell.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@ struct PushHook {
   std::filesystem::path porter_bin;      // the binary the hook shim execs
   std::filesystem::path control_socket;  // the daemon's hook socket
   std::string session_token;             // ties the hook's request to this SSH session
+  std::uint64_t max_pack_bytes = 0;      // receive.maxInputSize; 0 = no limit
 };
 
 // `git_protocol`: the client's GIT_PROTOCOL ("version=2"), already validated.

@@ -136,6 +136,13 @@ TEST(GatewayConfig, RefusesBadBuildpackHosts) {
             std::string::npos);
 }
 
+TEST(GatewayConfig, ReadsThePushLimit) {
+  EXPECT_EQ(parse_ok("").max_push_mb, 0u);  // no limit
+  EXPECT_EQ(parse_ok("limits: {push_mb: 512}").max_push_mb, 512u);
+  EXPECT_FALSE(parse_gateway_config("limits: {push_mb: lots}"));
+  EXPECT_FALSE(parse_gateway_config("limits: {pack_mb: 1}"));
+}
+
 TEST(HostPort, ParsesAndRejects) {
   EXPECT_EQ(parse_host_port("127.0.0.1:2222"), std::make_pair(std::string("127.0.0.1"), 2222));
   EXPECT_EQ(parse_host_port("localhost:0"), std::make_pair(std::string("localhost"), 0));
