@@ -9,6 +9,7 @@
 #include "builders/procfile.hpp"
 #include "porter/buildpack_runner.hpp"
 #include "util/beneath.hpp"
+#include "util/file.hpp"
 #include "util/json.hpp"
 
 namespace porter::builders {
@@ -41,7 +42,7 @@ class BuildpackBuild {
     auto procfile = read_procfile(request_.source_dir);
     if (!procfile) return std::unexpected(procfile.error());
     procfile_ = std::move(*procfile);
-    prepare_work_dirs();
+    if (auto prepared = prepare_work_dirs(); !prepared) return std::unexpected(prepared.error());
     if (auto created = create_container(); !created) return std::unexpected(created.error());
     auto chosen = request_.app_config.build.buildpacks.empty() ? detect(*specs) : specs;
     if (!chosen) return std::unexpected(chosen.error());
@@ -102,11 +103,14 @@ class BuildpackBuild {
   fs::path env_dir() const { return request_.work_dir / "env"; }
   fs::path runner() const { return request_.work_dir / "buildpack-runner"; }
 
-  void prepare_work_dirs() {
+  // The env dir holds config vars (secrets): owner-only files from creation.
+  Result<> prepare_work_dirs() {
     for (const auto& dir : {buildpacks_dir(), out_dir(), env_dir(), request_.cache_dir}) fs::create_directories(dir);
     std::ofstream(runner()) << buildpack_runner_script;
     fs::permissions(runner(), fs::perms::owner_all);
-    for (const auto& [name, value] : request_.build_env) std::ofstream(env_dir() / name) << value;
+    for (const auto& [name, value] : request_.build_env)
+      if (!util::write_private_file(env_dir() / name, value)) return fail("cannot write the build's config var " + name);
+    return ok();
   }
 
   Result<> fetch(const Prepared& buildpack) {
