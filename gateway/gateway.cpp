@@ -16,10 +16,11 @@ std::filesystem::path own_executable() {
 
 // The objects of a push still in quarantine: git's tmp_objdir-incoming-*
 // directly under the app repository's objects/ (the hook's path may be
-// relative to the repo, where it runs). Anything else is refused: the path
-// comes from the hook's request, the repository from the SSH session.
+// relative to the repo, where it runs), or none when the push sent no
+// objects (a branch deletion). Anything else is refused: the path comes from
+// the hook's request, the repository from the SSH session.
 Result<std::string> quarantine_in(const std::filesystem::path& repo_dir, const std::string& given) {
-  if (given.empty()) return fail("the push arrived without git's quarantine");
+  if (given.empty()) return std::string();
   const auto path = std::filesystem::weakly_canonical(repo_dir / given);
   const bool inside = path.parent_path() == std::filesystem::weakly_canonical(repo_dir / "objects") &&
                       path.filename().string().starts_with("tmp_objdir-incoming-");
