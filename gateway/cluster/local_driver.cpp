@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "http/probe.hpp"
+#include "util/clock.hpp"
 #include "util/file.hpp"
 
 namespace porter::cluster {
@@ -11,6 +12,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using release::Replica;
+using util::seconds_since;
 
 constexpr std::chrono::seconds kPodmanTimeout{600};  // kube play may pull a large image from the registry
 constexpr std::chrono::milliseconds kHealthInterval{500};
@@ -21,12 +23,6 @@ proc::RunResult podman(std::vector<std::string> args, const proc::LineSink& outp
 }
 
 const proc::LineSink quiet = [](const std::string&) {};
-
-std::string seconds_since(Clock::time_point start) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(Clock::now() - start).count());
-  return text;
-}
 
 std::vector<int> web_ports(const std::vector<Replica>& replicas) {
   std::vector<int> ports;

@@ -54,11 +54,4 @@ void Progress::line(const std::string& text) {
   if (!write_(clean)) cancel_->cancel();
 }
 
-std::string seconds_since(std::chrono::steady_clock::time_point start) {
-  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f s", elapsed);
-  return text;
-}
-
 }  // namespace porter::pipeline

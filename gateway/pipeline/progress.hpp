@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "proc/process.hpp"
+#include "util/clock.hpp"
 
 namespace porter::pipeline {
 
@@ -45,7 +46,6 @@ class Progress {
   std::vector<std::string> secrets_;
 };
 
-// "12.3 s"
-std::string seconds_since(std::chrono::steady_clock::time_point start);
+using util::seconds_since;  // "12.3 s"
 
 }  // namespace porter::pipeline

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "proc/fd.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace porter::proc {
@@ -38,10 +39,10 @@ void wait_empty(const fs::path& cgroup, std::chrono::seconds timeout) {
   Fd events(::open((cgroup / "cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (events && populated(cgroup)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return;
+    const int left_ms = util::milliseconds_until(deadline);
+    if (left_ms == 0) return;
     pollfd watch{events.get(), POLLPRI, 0};
-    ::poll(&watch, 1, static_cast<int>(left.count()));
+    ::poll(&watch, 1, left_ms);
   }
 }
 

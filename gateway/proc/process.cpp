@@ -21,6 +21,7 @@
 #include "proc/cgroup.hpp"
 #include "proc/fd.hpp"
 #include "proc/process_group.hpp"
+#include "util/clock.hpp"
 
 extern char** environ;
 
@@ -29,6 +30,7 @@ namespace bp = boost::process::v2;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using util::milliseconds_until;
 constexpr std::size_t kTailLines = 20;
 constexpr std::size_t kMaxLineBytes = 8192;
 constexpr std::chrono::seconds kKillGrace{5};
@@ -77,11 +79,6 @@ class LineSplitter {
 
 bp::filesystem::path stdin_path(const Command& command) {
   return command.stdin_file.empty() ? "/dev/null" : command.stdin_file.string();
-}
-
-int milliseconds_until(Clock::time_point when) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now()).count();
-  return static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
 }
 
 // Ends a child's tree: SIGTERM to its process group first, SIGKILL (and the

@@ -12,6 +12,7 @@
 
 #include "proc/fd.hpp"
 #include "proc/process.hpp"
+#include "util/clock.hpp"
 
 namespace porter::proxy {
 namespace fs = std::filesystem;
@@ -138,8 +139,7 @@ Result<> NginxProxy::reload() {
   const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
   for (const auto& worker : old_workers) {
     pollfd exited{worker.get(), POLLIN, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (worker && left.count() > 0) ::poll(&exited, 1, static_cast<int>(left.count()));
+    if (const int left_ms = util::milliseconds_until(deadline); worker && left_ms > 0) ::poll(&exited, 1, left_ms);
   }
   return ok();  // stragglers are long requests; they end with their timeouts
 }

@@ -12,11 +12,13 @@
 #include <regex>
 
 #include "git/bridge.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace porter::ssh {
 namespace {
 using Clock = std::chrono::steady_clock;
+using util::milliseconds_until;
 
 constexpr std::chrono::seconds kCloseGrace{2};  // for the client to close after exit-status
 
@@ -25,11 +27,6 @@ std::atomic<std::uint64_t> next_session_id{1};
 const auto& log() {
   static const auto logger = util::logger("ssh");
   return logger;
-}
-
-int milliseconds_until(Clock::time_point when) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now()).count();
-  return static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
 }
 
 // The client's IP address as text ("" if unknown), for from= options. An
