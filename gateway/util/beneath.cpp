@@ -197,25 +197,34 @@ Result<std::optional<std::string>> read_beneath(const fs::path& root, const fs::
   return std::move(*text);
 }
 
-Result<> check_regular_file_beneath(const fs::path& root, const fs::path& relative, std::string_view within) {
-  const auto rule = rule_for_files(within);
+namespace {
+
+// The mode of `relative`, which must exist (see probe).
+Result<mode_t> existing_mode(const fs::path& root, const fs::path& relative, const std::string& rule,
+                             std::string_view within) {
   auto dir = open_root(root, relative, within);
   if (!dir) return std::unexpected(dir.error());
   auto found = probe(dir->get(), relative, rule, within);
   if (!found) return std::unexpected(found.error());
   if (!*found) return fail(relative.string() + " does not exist in " + std::string(within));
-  if (!S_ISREG((*found)->st_mode)) return fail(not_regular(relative, (*found)->st_mode, rule));
+  return (*found)->st_mode;
+}
+
+}  // namespace
+
+Result<> check_regular_file_beneath(const fs::path& root, const fs::path& relative, std::string_view within) {
+  const auto rule = rule_for_files(within);
+  auto mode = existing_mode(root, relative, rule, within);
+  if (!mode) return std::unexpected(mode.error());
+  if (!S_ISREG(*mode)) return fail(not_regular(relative, *mode, rule));
   return ok();
 }
 
 Result<> check_directory_beneath(const fs::path& root, const fs::path& relative, std::string_view within) {
   const auto rule = rule_for_links(within);
-  auto dir = open_root(root, relative, within);
-  if (!dir) return std::unexpected(dir.error());
-  auto found = probe(dir->get(), relative, rule, within);
+  auto found = existing_mode(root, relative, rule, within);
   if (!found) return std::unexpected(found.error());
-  if (!*found) return fail(relative.string() + " does not exist in " + std::string(within));
-  const auto mode = (*found)->st_mode;
+  const auto mode = *found;
   if (S_ISDIR(mode)) return ok();
   if (S_ISLNK(mode)) return fail(relative.string() + " is a symbolic link; " + rule);
   return fail(relative.string() + " is not a directory");
