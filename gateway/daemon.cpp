@@ -14,6 +14,8 @@
 #include "pipeline/recovery.hpp"
 #include "proc/cgroup.hpp"
 #include "registry/registry.hpp"
+#include "sandbox/build_store.hpp"
+#include "sandbox/network.hpp"
 #include "ssh/host_key.hpp"
 #include "ssh/server.hpp"
 #include "util/log.hpp"
@@ -38,7 +40,7 @@ void write_containers_conf(const std::filesystem::path& file) {
 }
 
 void prepare_data_dir(const config::GatewayConfig& config) {
-  for (const auto& dir : {config.data_dir, config.repos_dir(), config.logs_dir(), config.builds_dir()})
+  for (const auto& dir : {config.data_dir, config.repos_dir(), config.logs_dir()})
     std::filesystem::create_directories(dir);
   ::chmod(config.data_dir.c_str(), 0700);  // repos, logs, the state db and the hook socket are private
   write_containers_conf(config.containers_conf());
@@ -91,6 +93,14 @@ int refuse_to_start(const std::string& message) {
 int serve(const config::GatewayConfig& config) {
   prepare_data_dir(config);
   if (auto checked = check_host(config); !checked) return refuse_to_start(checked.error().message);
+  if (auto dir = sandbox::prepare_sandbox_dir(config.sandbox_root()); !dir)
+    return refuse_to_start(dir.error().message);
+  for (const auto& dir : {config.builds_dir(), config.cache_dir()}) std::filesystem::create_directories(dir);
+  auto copied = sandbox::prepare_build_store(kBaseImages);
+  if (!copied) return refuse_to_start(copied.error().message);
+  for (const auto& image : *copied) log()->info("build store: copied {} from the engine's store", image);
+  if (auto network = sandbox::ensure_network(sandbox::kBuildNetwork, {}); !network)
+    return refuse_to_start(network.error().message);
   if (auto key = ssh::ensure_host_key(config.host_key); !key) return refuse_to_start(key.error().message);
   auto jobs_cgroup = proc::jobs_cgroup_root(config.data_dir);
   if (!jobs_cgroup) return refuse_to_start(jobs_cgroup.error().message);
@@ -99,6 +109,8 @@ int serve(const config::GatewayConfig& config) {
   if (auto started = gateway.proxy().start(); !started) return refuse_to_start(started.error().message);
   // What a killed predecessor left is ended before any new push is taken.
   pipeline::recover_interrupted_deploys(config, *jobs_cgroup, gateway.store());
+  if (const int released = sandbox::release_dead_build_leases(); released > 0)
+    log()->info("released {} build network address(es) of builds that were killed", released);
   gateway.reconciler().start(kReconcileInterval);
 
   hookrpc::Server hooks;
@@ -112,8 +124,9 @@ int serve(const config::GatewayConfig& config) {
   if (auto listening = server.listen(config.listen_host, config.listen_port, config.host_key); !listening)
     return refuse_to_start(listening.error().message);
   write_addr_file(config, server.bound_port());
-  log()->info("listening on {}:{} data_dir={} apps at http://<env>.<app>.{}:{}", config.listen_host,
-              server.bound_port(), config.data_dir.string(), config.proxy_domain, gateway.proxy().port());
+  log()->info("listening on {}:{} data_dir={} sandbox_dir={} apps at http://<env>.<app>.{}:{}", config.listen_host,
+              server.bound_port(), config.data_dir.string(), config.sandbox_root().string(), config.proxy_domain,
+              gateway.proxy().port());
 
   std::jthread acceptor([&](std::stop_token stop) { server.serve(stop); });
   const auto signals = stop_signals();

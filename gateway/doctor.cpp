@@ -13,8 +13,6 @@ namespace porter {
 namespace {
 
 constexpr auto kToolTimeout = std::chrono::seconds(20);
-constexpr const char* kBaseImage = "localhost/debian:bookworm";
-constexpr const char* kStackImage = "localhost/porter/stack:bookworm";
 
 // The first line a command prints, or nothing if it failed.
 std::optional<std::string> first_line(const std::string& program, std::vector<std::string> args) {
@@ -31,7 +29,7 @@ Check tool(const std::string& name, std::vector<std::string> version_args, const
   return {name, version.has_value(), true, version ? *version : fix};
 }
 
-Check image(const char* name) {
+Check image(const std::string& name) {
   const bool found = first_line("buildah", {"inspect", "--type", "image", "--format", "{{.FromImageID}}", name}).has_value();
   return {std::string("image ") + name, found, true, found ? "present" : "missing: run scripts/setup"};
 }
@@ -87,8 +85,8 @@ std::vector<Check> run_checks(const config::GatewayConfig& config) {
           catatonit(),
           tool("nginx", {"-v"}, "missing: apt-get install nginx-light"),
           registry(config),
-          image(kBaseImage),
-          image(kStackImage),
+          image(kBaseImages[0]),
+          image(kBaseImages[2]),
           cgroups(),
           subuid()};
 }

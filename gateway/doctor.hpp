@@ -10,6 +10,11 @@
 
 namespace porter {
 
+// The images builds start from, made by scripts/make-base-image and
+// make-stack-image (`debian:bookworm` by both its names).
+inline const std::vector<std::string> kBaseImages = {"localhost/debian:bookworm", "docker.io/library/debian:bookworm",
+                                                     "localhost/porter/stack:bookworm"};
+
 struct Check {
   std::string name;
   bool ok = false;

@@ -109,11 +109,29 @@ std::string read_buildpack_host(const YAML::Node& node) {
   return host;
 }
 
+std::vector<int> read_host_services(const YAML::Node& node) {
+  if (!node.IsSequence()) throw YamlError(where(node) + ": 'host_services' must be a list of TCP ports");
+  std::vector<int> ports;
+  for (const auto& item : node) {
+    const auto port = read_scalar<int>(item, "host_services");
+    if (port < 1 || port > 65535) throw YamlError(where(item) + ": 'host_services' entries are TCP ports (1-65535)");
+    ports.push_back(port);
+  }
+  return ports;
+}
+
 std::vector<std::string> read_buildpack_hosts(const YAML::Node& node) {
   if (!node.IsSequence()) throw YamlError(where(node) + ": 'buildpack_hosts' must be a list of host names");
   std::vector<std::string> hosts;
   for (const auto& item : node) hosts.push_back(read_buildpack_host(item));
   return hosts;
+}
+
+// One per data dir, so that gateways with their own data never share builds.
+std::filesystem::path default_sandbox_dir(const std::filesystem::path& data_dir) {
+  std::ostringstream name;
+  name << std::hex << std::hash<std::string>{}(std::filesystem::weakly_canonical(data_dir).string());
+  return std::filesystem::path("/var/lib/porter/sandbox") / name.str();
 }
 
 std::filesystem::path default_data_dir() {
@@ -145,8 +163,8 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     require_map(root, "gateway.yaml");
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "registry",
-                         "buildpacks_dir", "buildpack_hosts", "cache", "limits", "proxy", "hooks_dir", "branches",
-                         "apps", "timeouts"});
+                         "buildpacks_dir", "buildpack_hosts", "host_services", "cache", "limits", "proxy",
+                         "hooks_dir", "branches", "apps", "timeouts"});
     if (root["listen"])
       require_applied(apply_listen(config, read_scalar<std::string>(root["listen"], "listen")), root["listen"]);
     if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
@@ -159,6 +177,7 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     if (root["buildpacks_dir"])
       config.buildpacks_dir = read_scalar<std::string>(root["buildpacks_dir"], "buildpacks_dir");
     if (root["buildpack_hosts"]) config.buildpack_hosts = read_buildpack_hosts(root["buildpack_hosts"]);
+    if (root["host_services"]) config.host_services = read_host_services(root["host_services"]);
     if (root["cache"]) read_cache(root["cache"], config);
     if (root["limits"]) read_limits(root["limits"], config);
     if (root["proxy"]) read_proxy(root["proxy"], config);
@@ -195,6 +214,7 @@ Result<GatewayConfig> load_gateway_config(const Overrides& overrides) {
   if (config.authorized_keys.empty()) config.authorized_keys = config.data_dir / "authorized_keys";
   if (config.host_key.empty()) config.host_key = config.data_dir / "ssh_host_ed25519_key";
   if (config.hooks_dir.empty()) config.hooks_dir = config.data_dir / "hooks";
+  if (config.sandbox_dir.empty()) config.sandbox_dir = default_sandbox_dir(config.data_dir);
   return config;
 }
 

@@ -33,12 +33,16 @@ struct GatewayConfig {
   // Hosts git buildpacks may be cloned from over https ("host" on any port,
   // or "host:port"), lowercase; empty: no git buildpacks at all.
   std::vector<std::string> buildpack_hosts = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"};
+  // TCP ports of services on this host (a database) that apps and predeploys
+  // may reach, at host.containers.internal:PORT; nothing else of the host is.
+  std::vector<int> host_services;
   std::uint64_t cache_budget_mb = 10240;   // build caches beyond this are evicted, oldest first
   std::uint64_t max_push_mb = 0;           // the largest pack a push may send; 0 = no limit
   std::string proxy_host = "127.0.0.1";    // where nginx listens for app traffic
   int proxy_port = 8080;                   // 0: pick a free port at start
   std::string proxy_domain = "localhost";  // apps answer at <env>.<app>.<domain>
   std::filesystem::path hooks_dir;         // lifecycle hooks; default <data_dir>/hooks
+  std::filesystem::path sandbox_dir;       // builds and caches; /var/lib/porter/sandbox/<hash of data_dir>
   BranchMap branches = BranchMap::defaults();
   std::map<std::string, BranchMap> app_branches;  // per-app overrides
   Timeouts timeouts;
@@ -46,8 +50,12 @@ struct GatewayConfig {
   const BranchMap& branches_for(const std::string& app) const;
   std::filesystem::path repos_dir() const { return data_dir / "repos"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }
-  std::filesystem::path builds_dir() const { return data_dir / "builds"; }
-  std::filesystem::path cache_dir() const { return data_dir / "cache"; }
+  // Builds and their caches are mounted into build containers, whose root
+  // (a high host uid, see sandbox/build_store.hpp) must reach them: they
+  // live beside the private data dir, not in it.
+  std::filesystem::path builds_dir() const { return sandbox_root() / "builds"; }
+  std::filesystem::path cache_dir() const { return sandbox_root() / "cache"; }
+  std::filesystem::path sandbox_root() const { return sandbox_dir.empty() ? data_dir : sandbox_dir; }
   std::filesystem::path control_socket() const { return data_dir / "control.sock"; }
   std::filesystem::path state_db() const { return data_dir / "state.db"; }
   std::filesystem::path containers_conf() const { return data_dir / "containers.conf"; }

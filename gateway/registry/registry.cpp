@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "sandbox/build_store.hpp"
+
 namespace porter::registry {
 namespace {
 
@@ -10,7 +12,9 @@ constexpr std::chrono::seconds kPushTimeout{3600};
 
 std::uint64_t local_image_size(const std::string& image, const proc::CancelToken& cancel) {
   std::string size;
-  proc::run({.program = "podman", .args = {"image", "inspect", "--format", "{{.Size}}", image}, .env = {}, .dir = {}},
+  auto args = sandbox::build_store_args();
+  args.insert(args.end(), {"image", "inspect", "--format", "{{.Size}}", image});
+  proc::run({.program = "podman", .args = std::move(args), .env = {}, .dir = {}},
             [&](const std::string& line) { size = line; }, cancel, std::chrono::seconds(60));
   try {
     return std::stoull(size);
@@ -28,12 +32,11 @@ Result<PublishedImage> publish(const std::string& registry, const std::string& l
   PublishedImage image;
   image.tag_reference = registry + "/" + repository + ":" + tag;
   const auto digest_file = work_dir / "image.digest";
-  auto run = proc::run({.program = "buildah",
-                        .args = {"push", "--quiet", "--digestfile", digest_file.string(), local_image,
-                                 "docker://" + image.tag_reference},
-                        .env = {},
-                        .dir = {}},
-                       output, cancel, kPushTimeout);
+  auto args = sandbox::build_store_args();  // where builds leave their images
+  args.insert(args.end(), {"push", "--quiet", "--digestfile", digest_file.string(), local_image,
+                           "docker://" + image.tag_reference});
+  auto run = proc::run({.program = "buildah", .args = std::move(args), .env = {}, .dir = {}}, output, cancel,
+                       kPushTimeout);
   if (!run.ok())
     return fail("pushing the image to " + registry + " failed" +
                 (run.last_lines.empty() ? "" : ": " + run.last_lines.back()));

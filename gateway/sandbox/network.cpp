@@ -1,0 +1,153 @@
+#include "sandbox/network.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "proc/process.hpp"
+
+namespace porter::sandbox {
+namespace {
+
+constexpr std::chrono::seconds kCommandTimeout{60};
+const char* const kMetadataRange = "169.254.0.0/16";
+
+struct Output {
+  bool ok = false;
+  std::vector<std::string> lines;
+};
+
+Output run(const std::string& program, std::vector<std::string> args) {
+  Output output;
+  proc::CancelToken never;
+  const auto result = proc::run({.program = program, .args = std::move(args), .env = {}, .dir = {}},
+                                [&](const std::string& line) { output.lines.push_back(line); }, never,
+                                kCommandTimeout);
+  output.ok = result.ok();
+  return output;
+}
+
+// One iptables rule, inserted at the top of its chain unless it is there.
+Result<> ensure_rule(const std::string& table, const std::string& chain, const std::vector<std::string>& rule) {
+  std::vector<std::string> check = {"-w", "-t", table, "-C", chain};
+  check.insert(check.end(), rule.begin(), rule.end());
+  if (run("iptables", check).ok) return ok();
+  std::vector<std::string> insert = {"-w", "-t", table, "-I", chain, "1"};
+  insert.insert(insert.end(), rule.begin(), rule.end());
+  auto inserted = run("iptables", insert);
+  if (!inserted.ok)
+    return fail("cannot add a firewall rule for " + chain + ": " +
+                (inserted.lines.empty() ? "iptables failed" : inserted.lines.back()));
+  return ok();
+}
+
+Result<> create_network(const std::string& name) {
+  if (run("podman", {"network", "exists", name}).ok) return ok();
+  auto created = run("podman", {"network", "create", "--opt", "isolate=true", "--label", "porter=1", name});
+  if (created.ok || run("podman", {"network", "exists", name}).ok) return ok();  // or another gateway made it
+  return fail("cannot create the network " + name + ": " +
+              (created.lines.empty() ? "podman failed" : created.lines.back()));
+}
+
+Result<std::string> bridge_of(const std::string& name) {
+  auto inspected = run("podman", {"network", "inspect", "--format", "{{.NetworkInterface}}", name});
+  if (!inspected.ok || inspected.lines.empty() || inspected.lines.front().empty())
+    return fail("cannot read the bridge of the network " + name);
+  return inspected.lines.front();
+}
+
+// DNAT to 127.0.0.1 needs the bridge to accept loopback destinations, and
+// the bridge exists only once a container used it: make it now (CNI adopts it).
+Result<> allow_loopback_destinations(const std::string& bridge) {
+  if (!run("ip", {"link", "show", "dev", bridge}).ok) run("ip", {"link", "add", "name", bridge, "type", "bridge"});
+  std::ofstream setting("/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet");
+  if (!(setting << "1\n")) return fail("cannot set route_localnet on " + bridge);
+  return ok();
+}
+
+// The rules, top-down as they end up in each chain (each is inserted at the top).
+Result<> apply_firewall(const std::string& bridge, const std::vector<int>& host_ports) {
+  // No new connection from the bridge to any host address: replies to the
+  // host's own connections (health checks, nginx) still pass.
+  if (auto rule = ensure_rule("filter", "INPUT", {"-i", bridge, "-m", "conntrack", "!", "--ctstate",
+                                                  "RELATED,ESTABLISHED", "-j", "REJECT"});
+      !rule)
+    return rule;
+  if (auto rule = ensure_rule("filter", "FORWARD", {"-i", bridge, "-d", kMetadataRange, "-j", "REJECT"}); !rule)
+    return rule;
+  if (host_ports.empty()) return ok();
+  if (auto allowed = allow_loopback_destinations(bridge); !allowed) return allowed;
+  for (const int port : host_ports) {
+    const auto text = std::to_string(port);
+    // host.containers.internal:PORT (any host address) goes to the service on 127.0.0.1:PORT.
+    if (auto rule = ensure_rule("nat", "PREROUTING", {"-i", bridge, "-p", "tcp", "--dport", text, "-m", "addrtype",
+                                                      "--dst-type", "LOCAL", "-j", "DNAT", "--to-destination",
+                                                      "127.0.0.1:" + text});
+        !rule)
+      return rule;
+    if (auto rule = ensure_rule("filter", "INPUT", {"-i", bridge, "-p", "tcp", "-d", "127.0.0.1", "--dport", text,
+                                                    "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT"});
+        !rule)
+      return rule;
+  }
+  return ok();
+}
+
+// CNI's host-local keeps one file per reserved address, holding the container id.
+const std::filesystem::path kLeasesDir = std::filesystem::path("/var/lib/cni/networks") / kBuildNetwork;
+
+bool container_running(const std::string& id) {
+  auto state = run("runc", {"state", id});
+  if (!state.ok) return false;  // runc knows nothing of it
+  for (const auto& line : state.lines)
+    if (line.find("\"status\": \"stopped\"") != std::string::npos) return false;
+  return true;
+}
+
+std::string first_line_of(const std::filesystem::path& file) {
+  std::string text(256, '\0');
+  std::ifstream in(file);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text.substr(0, text.find_first_of("\r\n"));
+}
+
+}  // namespace
+
+int release_dead_build_leases() {
+  std::error_code error;
+  if (!std::filesystem::is_directory(kLeasesDir, error)) return 0;
+  const int lock = ::open((kLeasesDir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) return 0;
+  ::flock(lock, LOCK_EX);
+  int released = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kLeasesDir, error)) {
+    const auto name = entry.path().filename().string();
+    if (name == "lock" || name.starts_with("last_reserved_ip")) continue;
+    const auto id = first_line_of(entry.path());
+    // buildah names a step's container after its temporary dir: buildah-buildahNNN.
+    if (!id.starts_with("buildah-") || container_running(id)) continue;
+    run("runc", {"delete", "--force", id});
+    if (std::filesystem::remove(entry.path(), error)) ++released;
+  }
+  ::close(lock);  // and with it the lock
+  return released;
+}
+
+std::string app_network_name(const std::string& app, const std::string& env) { return "porter-" + app + "-" + env; }
+
+Result<Network> ensure_network(const std::string& name, const std::vector<int>& host_ports) {
+  static std::mutex one_at_a_time;  // podman and iptables edits of one gateway do not interleave
+  const std::scoped_lock lock(one_at_a_time);
+  if (auto created = create_network(name); !created) return std::unexpected(created.error());
+  auto bridge = bridge_of(name);
+  if (!bridge) return std::unexpected(bridge.error());
+  if (auto applied = apply_firewall(*bridge, host_ports); !applied) return std::unexpected(applied.error());
+  return Network{name, *bridge};
+}
+
+}  // namespace porter::sandbox
