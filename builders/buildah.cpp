@@ -1,6 +1,8 @@
 #include "builders/buildah.hpp"
 
 #include "proc/cgroup.hpp"
+#include "sandbox/build_store.hpp"
+#include "sandbox/network.hpp"
 
 namespace porter::builders {
 namespace {
@@ -18,7 +20,13 @@ std::vector<std::string> lines_of(const proc::Command& command) {
 }
 
 proc::Command plain_buildah(std::vector<std::string> args) {
-  return {.program = "buildah", .args = std::move(args), .env = {}, .dir = {}};
+  auto all = sandbox::build_store_args();
+  all.insert(all.end(), args.begin(), args.end());
+  return {.program = "buildah", .args = std::move(all), .env = {}, .dir = {}};
+}
+
+std::string id_map() {
+  return "0:" + std::to_string(sandbox::kBuildIdBase) + ":" + std::to_string(sandbox::kBuildIdCount);
 }
 
 }  // namespace
@@ -28,9 +36,24 @@ fs::path build_tag(const BuildRequest& request) { return request.work_dir / "bui
 proc::Command buildah_command(const BuildRequest& request, std::vector<std::string> args) {
   const auto tmp = request.work_dir / "tmp";
   fs::create_directories(tmp);
-  args.insert(args.begin(), {"--default-mounts-file", build_tag(request).string()});
-  return {.program = "buildah", .args = std::move(args), .env = {{"TMPDIR", tmp.string()}}, .dir = request.source_dir,
-          .stdin_file = {}, .cgroup = request.cgroup};
+  args.insert(args.begin(), {"--default-mounts-file", build_tag(request).string(), "--userns-uid-map", id_map(),
+                              "--userns-gid-map", id_map()});
+  auto command = plain_buildah(std::move(args));
+  command.env = {{"TMPDIR", tmp.string()}, {"BUILDAH_ISOLATION", "oci"}};
+  command.dir = request.source_dir;
+  command.cgroup = request.cgroup;
+  return command;
+}
+
+std::vector<std::string> isolation_args(const BuildRequest& request) {
+  std::vector<std::string> args = {"--pid", "private", "--ipc", "private", "--uts", "private",
+                                   "--cgroupns", "private", "--cap-drop", "CAP_SYS_CHROOT", "--cap-drop",
+                                   "CAP_NET_RAW", "--network", sandbox::kBuildNetwork};
+  // runc takes the parent relative to the cgroup2 root; without it, it moves
+  // the steps out of the build's cgroup.
+  if (const auto root = proc::cgroup2_mount(); root && !request.cgroup.empty())
+    args.insert(args.end(), {"--cgroup-parent", (request.cgroup.lexically_relative(*root) / "build").string()});
+  return args;
 }
 
 int remove_tagged_containers(const std::function<bool(const fs::path& tag)>& matches) {
@@ -52,6 +75,7 @@ BuildCleanup::~BuildCleanup() {
   if (!request_.cgroup.empty()) proc::end_cgroup_processes(request_.cgroup);
   const auto tag = build_tag(request_);
   remove_tagged_containers([&](const fs::path& found) { return found == tag; });
+  sandbox::release_dead_build_leases();  // what a killed step still holds
 }
 
 }  // namespace porter::builders

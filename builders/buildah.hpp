@@ -19,9 +19,17 @@ namespace porter::builders {
 // The build's tag, under its work dir (so under <data>/builds/<deploy>/).
 std::filesystem::path build_tag(const BuildRequest& request);
 
-// A buildah command of the build: tagged, in the build's cgroup, with its
-// temporary files in the build's work dir.
+// A buildah command of the build: on the build store (sandbox/build_store.hpp),
+// tagged, in the build's cgroup, with its temporary files in the build's work
+// dir, its containers in the builds' user namespace.
 proc::Command buildah_command(const BuildRequest& request, std::vector<std::string> args);
+
+// What keeps the code a push brings from the host, for `bud` and `from`: its
+// own user (see buildah_command), PID, IPC, UTS, mount and cgroup namespaces
+// under runc, no CAP_SYS_CHROOT (the nested-chroot escape) nor CAP_NET_RAW,
+// the build network (sandbox/network.hpp; the daemon makes it ready), and
+// its containers' cgroups under the build's.
+std::vector<std::string> isolation_args(const BuildRequest& request);
 
 // Removes every buildah working container whose tag satisfies `matches`.
 // Returns how many were removed.

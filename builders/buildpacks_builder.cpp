@@ -185,7 +185,11 @@ class BuildpackBuild {
   // buildah names the container (unique across gateways sharing the store).
   Result<> create_container() {
     std::string name;
-    auto run = buildah({"from", "--pull=never", kStackImage}, [&](const std::string& line) { name = line; });
+    std::vector<std::string> args = {"from", "--pull=never"};
+    const auto isolation = isolation_args(request_);
+    args.insert(args.end(), isolation.begin(), isolation.end());
+    args.push_back(kStackImage);
+    auto run = buildah(std::move(args), [&](const std::string& line) { name = line; });
     if (run.exit_code != 0 && !cancel_.cancelled()) {
       if (!stack_image_exists())
         return fail("the stack image " + std::string(kStackImage) +
@@ -208,13 +212,14 @@ class BuildpackBuild {
   std::vector<std::string> run_args(const std::string& mode, const std::vector<Prepared>& buildpacks) {
     const std::string root = kMountRoot;
     std::vector<std::string> args = {
-        "run", "--isolation", "chroot",
+        // U: owned by the build's root, which is no one on the host.
         // Writable: a buildpack writes its `export` file next to its own bin/.
-        "--volume", buildpacks_dir().string() + ":" + root + "/buildpacks",
-        "--volume", request_.cache_dir.string() + ":" + root + "/cache",
-        "--volume", env_dir().string() + ":" + root + "/env:ro",
-        "--volume", out_dir().string() + ":" + root + "/out",
-        "--volume", runner().string() + ":" + root + "/runner:ro"};
+        "run",
+        "--volume", buildpacks_dir().string() + ":" + root + "/buildpacks:U",
+        "--volume", request_.cache_dir.string() + ":" + root + "/cache:U",
+        "--volume", env_dir().string() + ":" + root + "/env:ro,U",
+        "--volume", out_dir().string() + ":" + root + "/out:U",
+        "--volume", runner().string() + ":" + root + "/runner:ro,U"};
     // Builds reach registries (npm, apt) through whatever TLS the host trusts.
     if (fs::exists(kHostCaBundle))
       args.insert(args.end(), {"--volume", std::string(kHostCaBundle) + ":" + kHostCaBundle + ":ro"});
@@ -252,7 +257,7 @@ class BuildpackBuild {
     if (auto compiled = check(buildah(run_args("compile", buildpacks), output_), "buildpack compile"); !compiled)
       return compiled;
     // The mount points are left behind as empty directories: drop them.
-    return check(buildah({"run", "--isolation", "chroot", container_, "--", "rm", "-rf", kMountRoot}, quiet_),
+    return check(buildah({"run", container_, "--", "rm", "-rf", kMountRoot}, quiet_),
                  "cleaning the build container");
   }
 

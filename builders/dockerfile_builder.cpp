@@ -45,9 +45,10 @@ Result<std::vector<std::string>> secret_args(const BuildRequest& request) {
 
 Result<proc::Command> buildah_bud(const BuildRequest& request) {
   const auto& settings = request.app_config.build;
-  std::vector<std::string> args = {"bud", "--isolation", "chroot", "--layers", "--force-rm", "--pull=never",
-                                   "--tag", request.image,
+  std::vector<std::string> args = {"bud", "--layers", "--force-rm", "--pull=never", "--tag", request.image,
                                    "--file", (request.source_dir / settings.dockerfile).string()};
+  const auto isolation = isolation_args(request);
+  args.insert(args.end(), isolation.begin(), isolation.end());
   // porter.yaml's build args are part of the repository, not secrets.
   for (const auto& [name, value] : settings.args) args.insert(args.end(), {"--build-arg", name + "=" + value});
   auto secrets = secret_args(request);

@@ -36,12 +36,17 @@ class BuilderTest : public ::testing::Test {
   }
 
   // A `buildah` that logs its arguments, one call a line, then runs `body`.
+  // The log leaves out the global options (the store, the tag, the id maps:
+  // each with one value); the raw log has them.
   void fake_buildah(const std::string& body) {
     const auto script = dir_ / "bin" / "buildah";
-    std::ofstream(script) << "#!/bin/sh\necho \"$*\" >> " << log_file() << "\n" << body << "\n";
+    std::ofstream(script) << "#!/bin/sh\necho \"$*\" >> " << raw_log_file() << "\n"
+                          << "while [ \"${1#--}\" != \"$1\" ]; do shift 2; done\n"
+                          << "echo \"$*\" >> " << log_file() << "\n" << body << "\n";
     fs::permissions(script, fs::perms::owner_all);
   }
   fs::path log_file() const { return dir_ / "buildah.log"; }
+  fs::path raw_log_file() const { return dir_ / "buildah-raw.log"; }
   std::string buildah_calls() const { return util::read_file(log_file()); }
   // Nothing was built: buildah ran at most for the cleanup's listing of
   // working containers (which every build does, however it ends).
@@ -131,7 +136,7 @@ TEST_F(BuilderTest, DockerfileBuildWithoutOutputReportsTheExitCode) {
 }
 
 TEST_F(BuilderTest, DockerfileBuildTimesOut) {
-  fake_buildah("case \"$*\" in *' bud '*) exec sleep 30 ;; esac");  // (the cleanup's listing returns at once)
+  fake_buildah("case \"$*\" in 'bud '*) exec sleep 30 ;; esac");  // (the cleanup's listing returns at once)
   write_source("Dockerfile", "FROM scratch\n");
   EXPECT_EQ(error_of(build(DockerfileBuilder(), {}, std::chrono::seconds(1))), "build timed out after 1 s");
 }
@@ -152,7 +157,7 @@ TEST_F(BuilderTest, DockerfileBuildRetriesOnceWhenBuildahLosesALayer) {
   const auto calls = buildah_calls();
   std::istringstream lines(calls);
   int buds = 0;
-  for (std::string line; std::getline(lines, line);) buds += line.find(" bud ") != std::string::npos;
+  for (std::string line; std::getline(lines, line);) buds += line.starts_with("bud ");
   EXPECT_EQ(buds, 2) << calls;
   EXPECT_NE(calls.find("--build-arg NODE_ENV=production"), std::string::npos) << calls;
   // A config var is a secret: never on a command line (/proc/*/cmdline).
@@ -193,6 +198,31 @@ TEST_F(BuilderTest, BuildpacksBuildRunsEveryStepAndRemovesItsContainer) {
                            "config --entrypoint", "commit --quiet bp-container-1 localhost/porter/shop:production-abc"})
     EXPECT_NE(calls.find(step), std::string::npos) << step << " in\n" << calls;
   EXPECT_TRUE(calls.ends_with("rm bp-container-1\n")) << calls;
+}
+
+// Pushed code never runs as host root nor in the host's namespaces.
+TEST_F(BuilderTest, EveryBuildahCallUsesTheBuildStoreAndBuildsRunIsolated) {
+  fake_buildah(buildah_failing("", ""));
+  make_buildpack(dir_ / "buildpacks" / "my-pack");
+  config::AppConfig app_config;
+  app_config.build.buildpacks = {(dir_ / "buildpacks" / "my-pack").string()};
+  write_source("Procfile", "web: ./server\n");
+  auto built = build(BuildpacksBuilder(), app_config);
+  ASSERT_TRUE(built) << built.error().message;
+  write_source("Dockerfile", "FROM scratch\n");
+  ASSERT_TRUE(build(DockerfileBuilder(), {}));
+  std::istringstream raw(util::read_file(raw_log_file()));
+  int containers_made = 0;
+  for (std::string call; std::getline(raw, call);) {
+    EXPECT_TRUE(call.starts_with("--root /var/lib/porter/build-store --runroot /run/porter/build-store")) << call;
+    if (call.find(" bud ") == std::string::npos && call.find(" from ") == std::string::npos) continue;
+    ++containers_made;
+    for (const auto* option : {"--userns-uid-map 0:2000000000:65536", "--userns-gid-map 0:2000000000:65536",
+                               "--pid private", "--ipc private", "--uts private", "--cgroupns private",
+                               "--cap-drop CAP_SYS_CHROOT", "--cap-drop CAP_NET_RAW", "--network porter-build"})
+      EXPECT_NE(call.find(option), std::string::npos) << option << " missing in " << call;
+  }
+  EXPECT_EQ(containers_made, 2);
 }
 
 TEST_F(BuilderTest, AFailedBuildpacksStepStopsTheBuildAndRemovesItsContainer) {
