@@ -41,7 +41,7 @@ Gateway::Gateway(const config::GatewayConfig& config, const std::filesystem::pat
       repos_(config.repos_dir()),
       builders_(builders::BuilderRegistry::with_defaults()),
       proxy_(config.nginx_dir(), config.proxy_host, config.proxy_port, config.proxy_domain),
-      driver_(config.releases_dir(), proxy_),
+      driver_(config.releases_dir(), proxy_, config.host_services),
       hooks_(config.hooks_dir),
       pusher_{{config_, store_, builders_, {store_, driver_, hooks_}, jobs_cgroup}, locks_},
       commands_({config_, store_, locks_, {store_, driver_, hooks_}, repos_,

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "http/probe.hpp"
+#include "sandbox/network.hpp"
 #include "util/clock.hpp"
 #include "util/file.hpp"
 
@@ -16,6 +17,8 @@ using util::seconds_since;
 
 constexpr std::chrono::seconds kPodmanTimeout{600};  // kube play may pull a large image from the registry
 constexpr std::chrono::milliseconds kHealthInterval{500};
+// Each pod gets 65536 ids of its own from the `containers` subordinate ranges.
+constexpr const char* kUserNamespace = "--userns=auto:size=65536";
 
 proc::RunResult podman(std::vector<std::string> args, const proc::LineSink& output, const proc::CancelToken& cancel) {
   return proc::run({.program = "podman", .args = std::move(args), .env = {}, .dir = {}}, output, cancel,
@@ -45,21 +48,30 @@ Placement LocalDriver::placement(const release::ReleasePlan& plan, const release
                                  const Replica& replica) const {
   Placement placement{object_name(plan, "v" + std::to_string(plan.version) + "-" + service.name + "-" +
                                             std::to_string(replica.index)),
-                      1, true, std::nullopt, std::nullopt};
-  if (!service.is_web()) return placement;
-  if (service.port) {  // a fixed port: own network namespace, published on a host port
-    placement.host_network = false;
-    placement.port = service.port;
+                      1, std::nullopt, std::nullopt};
+  if (service.is_web()) {
+    placement.port = service.port.value_or(kDefaultContainerPort);
     placement.host_port = replica.port;
-  } else {
-    placement.port = replica.port;
   }
   return placement;
 }
 
+Result<std::string> LocalDriver::network(const release::ReleasePlan& plan) {
+  auto network = sandbox::ensure_network(sandbox::app_network_name(plan.app, plan.env), host_ports_);
+  if (!network) return std::unexpected(network.error());
+  return network->name;
+}
+
 // podman's own chatter (ids) stays out of the progress; its error lines do not.
-bool LocalDriver::play(const fs::path& manifest, const proc::LineSink& output, const proc::CancelToken& cancel) {
-  auto result = podman({"kube", "play", "--quiet", manifest.string()}, quiet, cancel);
+bool LocalDriver::play(const release::ReleasePlan& plan, const fs::path& manifest, const proc::LineSink& output,
+                       const proc::CancelToken& cancel) {
+  auto network_name = network(plan);
+  if (!network_name) {
+    output(network_name.error().message);
+    return false;
+  }
+  auto result =
+      podman({"kube", "play", "--quiet", kUserNamespace, "--network", *network_name, manifest.string()}, quiet, cancel);
   if (!result.ok())
     for (const auto& line : result.last_lines) output(line);
   return result.ok();
@@ -73,9 +85,12 @@ proc::RunResult LocalDriver::run_predeploy(const release::ReleasePlan& plan, con
   for (const auto& [key, value] : plan.config) env_file += key + "=" + value + "\n";
   const auto env_path = release_dir(plan) / "predeploy.env";
   util::write_private_file(env_path, env_file);
-  // podman has no local Job runner: run the Job's container as a one-off.
-  std::vector<std::string> args = {"run", "--rm", "--name", name, "--network", "host", "--env-file", env_path.string(),
-                                   "--entrypoint", plan.predeploy.front(), plan.image};
+  auto network_name = network(plan);
+  if (!network_name) return proc::RunResult{.error = network_name.error().message, .last_lines = {}};
+  // podman has no local Job runner: run the Job's container as a one-off, as isolated as a replica.
+  std::vector<std::string> args = {"run", "--rm", "--name", name, kUserNamespace, "--network", *network_name,
+                                   "--cap-drop", "NET_RAW", "--cap-drop", "SYS_CHROOT", "--env-file",
+                                   env_path.string(), "--entrypoint", plan.predeploy.front(), plan.image};
   args.insert(args.end(), plan.predeploy.begin() + 1, plan.predeploy.end());
   auto result = proc::run({.program = "podman", .args = args, .env = {}, .dir = {}}, output, cancel,
                           plan.predeploy_timeout);
@@ -109,7 +124,7 @@ Result<std::vector<Replica>> LocalDriver::play_all(const release::ReleasePlan& p
       replica.pod = spec.name + "-pod-0";  // podman's name for a Deployment's pod
       const auto manifest = manifest_file(plan, replica);
       util::write_private_file(manifest, render_deployment(plan, service, spec));
-      if (!play(manifest, output.detail, cancel)) {
+      if (!play(plan, manifest, output.detail, cancel)) {
         started.push_back(replica);  // kube play may have left it half made
         stop(started);
         return fail(cancel.cancelled() ? "cancelled" : "starting " + replica.pod + " failed");
@@ -183,7 +198,7 @@ bool LocalDriver::is_running(const Replica& replica) {
 bool LocalDriver::restore(const release::ReleasePlan& plan, const Replica& replica) {
   proc::CancelToken never;
   stop({replica});
-  return play(manifest_file(plan, replica), quiet, never);
+  return play(plan, manifest_file(plan, replica), quiet, never);
 }
 
 }  // namespace porter::cluster

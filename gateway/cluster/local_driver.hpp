@@ -1,10 +1,11 @@
 #pragma once
 // The local engine, the embedded default: one host. Each replica is a pod
-// played by `podman kube play` from a single-replica Deployment, on the host
-// network with its own $PORT (or on a bridge with its own published port when
-// the service has a fixed port); nginx sends each environment's traffic to
-// its web replicas. Manifests are kept under <data>/releases/<app>/<env>/v<N>/,
-// with the cluster form beside them.
+// played by `podman kube play` from a single-replica Deployment, in a user
+// namespace of its own (`--userns=auto`) on its environment's network
+// (sandbox/network.hpp); a web replica's port is published on 127.0.0.1, and
+// nginx sends each environment's traffic to its web replicas. Manifests are
+// kept under <data>/releases/<app>/<env>/v<N>/, with the cluster form beside
+// them.
 #include <filesystem>
 
 #include "cluster/driver.hpp"
@@ -15,8 +16,9 @@ namespace porter::cluster {
 
 class LocalDriver final : public Driver {
  public:
-  LocalDriver(std::filesystem::path releases_dir, proxy::NginxProxy& proxy)
-      : releases_dir_(std::move(releases_dir)), proxy_(proxy) {}
+  // `host_ports`: the host services apps may reach (gateway.yaml host_services).
+  LocalDriver(std::filesystem::path releases_dir, proxy::NginxProxy& proxy, std::vector<int> host_ports)
+      : releases_dir_(std::move(releases_dir)), proxy_(proxy), host_ports_(std::move(host_ports)) {}
 
   std::string name() const override { return "local"; }
   proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
@@ -34,7 +36,9 @@ class LocalDriver final : public Driver {
   std::filesystem::path manifest_file(const release::ReleasePlan& plan, const release::Replica& replica) const;
   Placement placement(const release::ReleasePlan& plan, const release::Service& service,
                       const release::Replica& replica) const;
-  bool play(const std::filesystem::path& manifest, const proc::LineSink& output, const proc::CancelToken& cancel);
+  Result<std::string> network(const release::ReleasePlan& plan);
+  bool play(const release::ReleasePlan& plan, const std::filesystem::path& manifest, const proc::LineSink& output,
+            const proc::CancelToken& cancel);
   Result<std::vector<release::Replica>> play_all(const release::ReleasePlan& plan, const Output& output,
                                                  const proc::CancelToken& cancel);
   Result<> wait_healthy(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
@@ -42,6 +46,7 @@ class LocalDriver final : public Driver {
 
   std::filesystem::path releases_dir_;
   proxy::NginxProxy& proxy_;
+  std::vector<int> host_ports_;
 };
 
 }  // namespace porter::cluster

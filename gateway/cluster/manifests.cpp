@@ -28,17 +28,19 @@ void emit_env(YAML::Emitter& out, const release::ReleasePlan& plan, std::optiona
 }
 
 // Kubernetes `command` replaces the entrypoint: the whole argv goes there.
-// On the host network a pod declares no ports: the process just binds $PORT.
 void emit_container(YAML::Emitter& out, const release::ReleasePlan& plan, const std::string& name,
-                    const std::vector<std::string>& argv, std::optional<int> port, bool declare_port,
-                    std::optional<int> host_port, const config::HealthCheck* probe) {
+                    const std::vector<std::string>& argv, std::optional<int> port, std::optional<int> host_port,
+                    const config::HealthCheck* probe) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << name;
   out << YAML::Key << "image" << YAML::Value << plan.image;
   out << YAML::Key << "imagePullPolicy" << YAML::Value << "IfNotPresent";
   if (!argv.empty()) out << YAML::Key << "command" << YAML::Value << YAML::Flow << argv;
   emit_env(out, plan, port);
-  if (port && declare_port) {
+  out << YAML::Key << "securityContext" << YAML::Value << YAML::BeginMap << YAML::Key << "capabilities"
+      << YAML::Value << YAML::BeginMap << YAML::Key << "drop" << YAML::Value << YAML::Flow << YAML::BeginSeq
+      << "NET_RAW" << "SYS_CHROOT" << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
+  if (port) {
     out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
     out << YAML::Key << "containerPort" << YAML::Value << *port;
     if (host_port) {
@@ -85,12 +87,12 @@ std::string render_deployment(const release::ReleasePlan& plan, const release::S
   emit_labels(out, plan, service.name);
   out << YAML::EndMap;
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-  if (placement.host_network) out << YAML::Key << "hostNetwork" << YAML::Value << true;
+  out << YAML::Key << "hostUsers" << YAML::Value << false;
   out << YAML::Key << "restartPolicy" << YAML::Value << "Always";
   out << YAML::Key << "terminationGracePeriodSeconds" << YAML::Value << 5;
   out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
-  emit_container(out, plan, service.name, service.argv, placement.port, !placement.host_network,
-                 placement.host_port, service.is_web() ? &service.healthcheck : nullptr);
+  emit_container(out, plan, service.name, service.argv, placement.port, placement.host_port,
+                 service.is_web() ? &service.healthcheck : nullptr);
   out << YAML::EndSeq;
   out << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
@@ -110,9 +112,10 @@ std::string render_predeploy_job(const release::ReleasePlan& plan) {
   out << YAML::Key << "activeDeadlineSeconds" << YAML::Value << plan.predeploy_timeout.count();
   out << YAML::Key << "template" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "hostUsers" << YAML::Value << false;
   out << YAML::Key << "restartPolicy" << YAML::Value << "Never";
   out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
-  emit_container(out, plan, "predeploy", plan.predeploy, std::nullopt, false, std::nullopt, nullptr);
+  emit_container(out, plan, "predeploy", plan.predeploy, std::nullopt, std::nullopt, nullptr);
   out << YAML::EndSeq;
   out << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
@@ -122,7 +125,7 @@ std::string render_cluster_manifests(const release::ReleasePlan& plan) {
   std::string manifests;
   if (!plan.predeploy.empty()) manifests += "---\n" + render_predeploy_job(plan);
   for (const auto& service : plan.services) {
-    Placement placement{object_name(plan, service.name), service.replicas, false, std::nullopt, std::nullopt};
+    Placement placement{object_name(plan, service.name), service.replicas, std::nullopt, std::nullopt};
     if (service.is_web()) placement.port = service.port.value_or(kDefaultContainerPort);
     manifests += "---\n" + render_deployment(plan, service, placement);
   }

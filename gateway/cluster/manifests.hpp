@@ -2,7 +2,9 @@
 // Renders releases as Kubernetes manifests: an apps/v1 Deployment per service
 // and a batch/v1 Job for the predeploy. The same renderer feeds a real cluster
 // (replicas as declared) and the local podman engine (`podman kube play`, one
-// single-replica Deployment per replica, each with its own host port).
+// single-replica Deployment per replica, each web one with its own host port).
+// Pods never share the host's user namespace (`hostUsers: false`) and run
+// without CAP_NET_RAW and CAP_SYS_CHROOT.
 #include <optional>
 #include <string>
 
@@ -14,8 +16,7 @@ namespace porter::cluster {
 struct Placement {
   std::string name;              // Deployment name
   int replicas = 1;
-  bool host_network = false;
-  std::optional<int> host_port;  // published on 127.0.0.1 (bridge network only)
+  std::optional<int> host_port;  // published on 127.0.0.1 (local engine only)
   std::optional<int> port;       // $PORT and the container port; web only
 };
 

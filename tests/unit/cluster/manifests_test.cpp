@@ -48,7 +48,6 @@ TEST(Manifests, ClusterFormHasADeploymentPerServiceAndAPredeployJob) {
   EXPECT_EQ(container["ports"][0]["containerPort"].as<int>(), kDefaultContainerPort);
   EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
   EXPECT_EQ(container["readinessProbe"]["failureThreshold"].as<int>(), 9);
-  EXPECT_FALSE(web["spec"]["template"]["spec"]["hostNetwork"]);
 
   const auto& worker = documents[2];
   EXPECT_EQ(worker["spec"]["replicas"].as<int>(), 2);
@@ -58,27 +57,30 @@ TEST(Manifests, ClusterFormHasADeploymentPerServiceAndAPredeployJob) {
   EXPECT_EQ(env_value(worker_container, "PORT"), "<unset>");
 }
 
-TEST(Manifests, LocalFormIsOneReplicaOnTheHostNetworkWithItsOwnPort) {
+TEST(Manifests, LocalFormIsOneReplicaWithAPortPublishedOnLoopback) {
   auto plan = sample_plan();
-  Placement placement{"shop-production-v7-web-1", 1, true, std::nullopt, 41001};
+  Placement placement{"shop-production-v7-web-0", 1, 41002, 8000};
   auto deployment = YAML::Load(render_deployment(plan, plan.services[0], placement));
   EXPECT_EQ(deployment["spec"]["replicas"].as<int>(), 1);
-  EXPECT_TRUE(deployment["spec"]["template"]["spec"]["hostNetwork"].as<bool>());
   EXPECT_EQ(deployment["spec"]["template"]["spec"]["restartPolicy"].as<std::string>(), "Always");
   const auto container = deployment["spec"]["template"]["spec"]["containers"][0];
-  EXPECT_EQ(env_value(container, "PORT"), "41001");
-  EXPECT_FALSE(container["ports"]);  // podman refuses port mappings on the host network
-  EXPECT_EQ(container["readinessProbe"]["httpGet"]["port"].as<int>(), 41001);
-}
-
-TEST(Manifests, FixedPortUsesABridgeAndAPublishedPort) {
-  auto plan = sample_plan();
-  Placement placement{"shop-production-v7-web-0", 1, false, 41002, 8000};
-  auto deployment = YAML::Load(render_deployment(plan, plan.services[0], placement));
-  const auto port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0];
+  EXPECT_EQ(env_value(container, "PORT"), "8000");
+  const auto port = container["ports"][0];
   EXPECT_EQ(port["containerPort"].as<int>(), 8000);
   EXPECT_EQ(port["hostPort"].as<int>(), 41002);
   EXPECT_EQ(port["hostIP"].as<std::string>(), "127.0.0.1");
+  EXPECT_EQ(container["readinessProbe"]["httpGet"]["port"].as<int>(), 8000);
+}
+
+TEST(Manifests, PodsRunInTheirOwnUserNamespaceWithoutRawSocketsOrChroot) {
+  auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan()));
+  for (const auto& document : documents) {
+    const auto pod = document["spec"]["template"]["spec"];
+    EXPECT_FALSE(pod["hostUsers"].as<bool>());
+    EXPECT_FALSE(pod["hostNetwork"]);
+    EXPECT_EQ(pod["containers"][0]["securityContext"]["capabilities"]["drop"].as<std::vector<std::string>>(),
+              (std::vector<std::string>{"NET_RAW", "SYS_CHROOT"}));
+  }
 }
 
 TEST(Manifests, ValuesAreQuotedSafely) {
