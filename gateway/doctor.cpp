@@ -82,6 +82,7 @@ std::vector<Check> run_checks(const config::GatewayConfig& config) {
           tool("buildah", {"--version"}, "missing: apt-get install buildah"),
           tool("podman", {"--version"}, "missing: apt-get install podman"),
           tool("runc", {"--version"}, "missing: apt-get install runc (podman's runtime here)"),
+          tool("iptables", {"--version"}, "missing: apt-get install iptables (keeps tenants off the host)"),
           catatonit(),
           tool("nginx", {"-v"}, "missing: apt-get install nginx-light"),
           registry(config),

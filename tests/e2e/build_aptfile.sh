@@ -50,8 +50,8 @@ grep -q '^PORT=' <<<"$server_env" || fail "read the wrong environment for server
 ! grep -q '^LD_LIBRARY_PATH=' <<<"$server_env" || fail "server.py runs with $(grep '^LD_LIBRARY_PATH=' <<<"$server_env")"
 
 # The .debs were kept in the build cache, not in the image.
-debs=$(find "$DATA/cache/$app/production/apt/archives" -name 'imagemagick*.deb' | wc -l)
-((debs >= 1)) || fail "no imagemagick .deb in $DATA/cache/$app/production/apt/archives"
+debs=$(find "$SANDBOX/cache/$app/production/apt/archives" -name 'imagemagick*.deb' | wc -l)
+((debs >= 1)) || fail "no imagemagick .deb in $SANDBOX/cache/$app/production/apt/archives"
 in_image=$(pod exec "$ctr" sh -c 'ls /var/cache/apt/archives/*.deb 2>/dev/null | wc -l')
 assert_eq 0 "$in_image" ".debs left in the image's /var/cache/apt/archives"
 

@@ -38,7 +38,7 @@ cmd=$(pod image inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd
 assert_eq '["/usr/local/bin/porter-launch"] ["npm start"]' "$cmd" "entrypoint and cmd of $image"
 
 # The cache holds node_modules under its key.
-cache="$DATA/cache/$app/production/node"
+cache="$SANDBOX/cache/$app/production/node"
 [[ -s $cache/key && -d $cache/node_modules/express ]] ||
   fail "expected $cache/key and $cache/node_modules/express after the cold build; have: $(ls -A "$cache" 2>&1 | tr '\n' ' ')"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scenario: `ssh git@gateway cache:purge APP` empties the app's build cache
-# (DATA/cache/APP); the next build still works, runs cold (npm ci again, as
+# (SANDBOX/cache/APP); the next build still works, runs cold (npm ci again, as
 # the cache is gone) and fills the cache again. `-e ENV` purges one
 # environment; an unknown app is refused.
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +9,7 @@
 start_gateway
 new_app app bpurge
 make_app_repo "$app" node-web
-cache_root="$DATA/cache/$app"
+cache_root="$SANDBOX/cache/$app"
 
 push "$REPO" porter main
 expect_push_ok

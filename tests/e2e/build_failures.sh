@@ -76,7 +76,7 @@ expect_rejected_keeping_v1 "fail-line-3-42"
 # come from the step running, not from the STEP header) and buildah's error
 assert_match "$PUSH_OUT" 'STEP 3/4: RUN echo "cache-bust '
 for i in 1 2 3; do assert_contains "$PUSH_OUT" "fail-line-$i-42"; done
-assert_match "$PUSH_OUT" 'Error: building at STEP "RUN echo "cache-bust .*": exit status 3'
+assert_match "$PUSH_OUT" 'Error: building at STEP "RUN echo "cache-bust .*": while running runtime: exit status 3'
 # the verdict names the failing step (buildah's last line)
 assert_match "$PUSH_OUT" "=====> deploy #$FAILED_ID to production failed: build failed: Error: building at STEP \"RUN echo \"cache-bust .*exit status 3"
 expect_deploy_log_contains "$FAILED_ID" "exit status 3"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scenario: the gateway is killed with -9 in the middle of a build. Its build
 # goes on as an orphan (its process group outlives the daemon), keeping its
-# buildah working container and its build tree under DATA/builds. The next
+# buildah working container and its build tree under SANDBOX/builds. The next
 # `porter serve` on the same data dir must end that build, remove its working
 # container and build tree, and record the deploy as interrupted, all before
 # it takes a push (before it writes gateway.addr); then a push deploys.
@@ -11,9 +11,9 @@
 # build tags its containers with a path in its build dir).
 tagged_containers() {
   local id tag
-  for id in $(buildah containers --quiet --notruncate); do
-    tag=$(buildah inspect --type container --format '{{.DefaultMountsFilePath}}' "$id" 2>/dev/null) || continue
-    [[ $tag == "$DATA/builds/"* ]] && echo "$id"
+  for id in $(build_store containers --quiet --notruncate); do
+    tag=$(build_store inspect --type container --format '{{.DefaultMountsFilePath}}' "$id" 2>/dev/null) || continue
+    [[ $tag == "$SANDBOX/builds/"* ]] && echo "$id"
   done
   return 0
 }
@@ -37,7 +37,7 @@ GW_PID=
 # What a crash leaves: the build still running, its container and its tree.
 pgrep -f "$bust" >/dev/null || fail "expected the orphaned build to outlive the gateway (nothing to clean up?)"
 [[ -n $(tagged_containers) ]] || fail "expected the orphaned build to hold a buildah working container"
-[[ -d $DATA/builds/$id ]] || fail "expected the build tree $DATA/builds/$id after the crash"
+[[ -d $SANDBOX/builds/$id ]] || fail "expected the build tree $SANDBOX/builds/$id after the crash"
 log "orphans after the crash: build processes $(pgrep -f "$bust" | tr '\n' ' '), containers $(tagged_containers | cut -c1-12 | tr '\n' ' ')"
 
 restart_gateway
@@ -45,7 +45,7 @@ restart_gateway
 ! pgrep -af "$bust" || fail "the restarted gateway takes pushes while the interrupted build still runs"
 leftovers=$(tagged_containers)
 [[ -z $leftovers ]] || fail "the interrupted build's working containers remain: $leftovers"
-[[ -z $(ls -A "$DATA/builds") ]] || fail "build trees remain: $(ls -A "$DATA/builds")"
+[[ -z $(ls -A "$SANDBOX/builds") ]] || fail "build trees remain: $(ls -A "$SANDBOX/builds")"
 assert_eq interrupted "$(deploy_status "$id")" "deploys.status of #$id after the restart"
 grep -q "cleaned up after the previous run: deploys_interrupted=1 process_trees=1 containers=[1-9]" "$DATA/gateway.log" ||
   fail "the gateway log does not say what it cleaned up"

@@ -13,7 +13,7 @@ rc=0
 "$PORTER_BIN" doctor --data-dir "$DATA" --registry "$REGISTRY" >"$doctor_out" 2>&1 || rc=$?
 sed 's/^/    | /' "$doctor_out"
 ((rc == 0)) || fail "porter doctor exited $rc on this machine"
-for part in git buildah podman runc catatonit nginx registry "image localhost/debian:bookworm" \
+for part in git buildah podman runc iptables catatonit nginx registry "image localhost/debian:bookworm" \
   "image localhost/porter/stack:bookworm" cgroup2 subuid; do
   grep -q "^ok    $part: " "$doctor_out" || fail "porter doctor does not report '$part' as ok"
 done

@@ -99,7 +99,7 @@ expect_no_production_push() { # NAME: a restricted key cannot deploy to producti
 push "$REPO" porter main
 expect_push_ok
 expect_live "$PUSH_OUT" production >/dev/null
-cache=$DATA/cache/$app
+cache=$SANDBOX/cache/$app
 [[ -d $cache/production ]] || fail "no build cache $cache/production after a production deploy"
 
 # ---- 2. each malformed line refuses its key, and the log says why

@@ -110,6 +110,8 @@ podman_conf() {
 
 # podman with the gateway's configuration
 pod() { CONTAINERS_CONF=$(podman_conf) podman "$@"; }
+# buildah on the gateway's own store for builds (gateway/sandbox/build_store.hpp)
+build_store() { buildah --root /var/lib/porter/build-store --runroot /run/porter/build-store --storage-driver overlay "$@"; }
 
 stop_gateway() {
   [[ -n $GW_PID ]] || return 0
@@ -169,14 +171,18 @@ cleanup() {
     # rmi by ID: identical builds of other tests' apps share the image ID.
     # The filter also lists the image's other names (a Dockerfile that is only
     # FROM makes the base image itself): keep this app's own names only.
-    ids=$(pod images --format '{{.Repository}}:{{.Tag}}' --filter "reference=localhost/porter/$app" 2>/dev/null |
+    ids=$(build_store images --format '{{.Name}}:{{.Tag}}' --filter "reference=localhost/porter/$app" 2>/dev/null |
       grep "^localhost/porter/$app:" | sort -u)
     # shellcheck disable=SC2086
-    [[ -n $ids ]] && pod rmi $ids >/dev/null 2>&1
+    [[ -n $ids ]] && build_store rmi $ids >/dev/null 2>&1
+    ids=$(pod network ls --format '{{.Name}}' --filter "name=^porter-$app-" 2>/dev/null)
+    # shellcheck disable=SC2086
+    [[ -n $ids ]] && pod network rm -f $ids >/dev/null 2>&1
   done
+  [[ -n ${SANDBOX:-} ]] && rm -rf "$SANDBOX"
   local base c
   for base in "${BUILD_BASES[@]}"; do
-    for c in $(build_leftovers "$base"); do buildah rm "$c" >/dev/null 2>&1; done
+    for c in $(build_leftovers "$base"); do build_store rm "$c" >/dev/null 2>&1; done
   done
   if [[ ${KEEP_TMP:-} == 1 ]]; then
     echo "[$TEST_NAME] kept $TMP" >&2
@@ -335,6 +341,9 @@ launch_gateway() {
     ((SECONDS < deadline)) || fail "gateway wrote no valid $DATA/gateway.addr within 30 s (content: '$(cat "$DATA/gateway.addr" 2>/dev/null)')"
     sleep 0.1
   done
+  # Builds and build caches live outside the data dir (see GatewayConfig::builds_dir).
+  SANDBOX=$(grep -o 'sandbox_dir=[^ ]*' "$DATA/gateway.log" | tail -n 1 | cut -d= -f2)
+  [[ -d $SANDBOX/builds ]] || fail "the gateway's log names no sandbox_dir with a builds dir"
   GW_PORT=${GW_ADDR##*:}
   ((GW_PORT > 0)) || fail "gateway.addr has port 0: $GW_ADDR"
   export GIT_SSH_COMMAND
@@ -522,7 +531,7 @@ layer_before() {
 
 # build_leftovers IMAGE_ID: buildah working containers made from IMAGE_ID
 build_leftovers() {
-  buildah containers --format '{{.ImageID}} {{.ContainerName}}' 2>/dev/null |
+  build_store containers --format '{{.ImageID}} {{.ContainerName}}' 2>/dev/null |
     awk -v id="$1" 'index($1, id) == 1 { print $2 }'
 }
 no_build_leftovers() { [[ -z $(build_leftovers "$1") ]]; }

@@ -147,8 +147,9 @@ PG_SOCK=
 # start_postgres: initdb in $TMP/pg (as the postgres user: the server refuses
 # root), start it on a free port on 127.0.0.1, wait until pg_isready answers
 # (30 s deadline). Local socket connections are trusted (the test's own psql,
-# as postgres); TCP ones need a password (scram), so an app only gets in with
-# the password of its DATABASE_URL. Stopped at exit. Sets PG_PORT, PG_SOCK.
+# as postgres); TCP ones (from 127.0.0.1 and podman's networks) need a
+# password (scram), so an app only gets in with the password of its
+# DATABASE_URL. Stopped at exit. Sets PG_PORT, PG_SOCK.
 start_postgres() {
   local d
   for d in /usr/lib/postgresql/*/bin /usr/local/bin; do
@@ -169,6 +170,9 @@ start_postgres() {
   runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust \
     --auth-host=scram-sha-256 -E UTF8 --no-locale --no-sync >"$TMP/pg-initdb.log" 2>&1 ||
     fail "initdb failed: $(tail -n 5 "$TMP/pg-initdb.log")"
+  # Apps connect from their podman networks (10.89.0.0/16, through the
+  # gateway's host_services forwarding), with the password too.
+  echo "host all all 10.89.0.0/16 scram-sha-256" >>"$PG_DIR/data/pg_hba.conf"
   on_teardown stop_postgres
 
   local try

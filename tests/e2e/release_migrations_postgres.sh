@@ -17,10 +17,13 @@ db_name="app_$$"
 db_user="porter_$$"
 db_pass="Pw$$x${RANDOM}q${RANDOM}z"   # letters and digits: no URL escaping
 pg_create_db "$db_name" "$db_user" "$db_pass"
-dburl="postgres://$db_user:$db_pass@127.0.0.1:$PG_PORT/$db_name"
+# Apps reach no host port unless gateway.yaml allows it: this database is
+# allowed, and reached from the app's network at host.containers.internal.
+dburl="postgres://$db_user:$db_pass@host.containers.internal:$PG_PORT/$db_name"
 export PG_DB=$db_name
+printf 'host_services: [%s]\n' "$PG_PORT" >"$TMP/gateway.yaml"
 
-start_gateway
+start_gateway --config "$TMP/gateway.yaml"
 new_app app pgapp
 admin_ok apps:create "$app"
 admin_ok config:set "$app" -e production "DATABASE_URL=$dburl"
