@@ -12,11 +12,7 @@ namespace fs = std::filesystem;
 constexpr std::chrono::seconds kRemoveTimeout{300};
 
 std::vector<std::string> lines_of(const proc::Command& command) {
-  std::vector<std::string> lines;
-  proc::CancelToken never;
-  auto run = proc::run(command, [&](const std::string& line) { lines.push_back(line); }, never, kRemoveTimeout);
-  if (!run.ok()) lines.clear();
-  return lines;
+  return proc::output_of(command, kRemoveTimeout).value_or(std::vector<std::string>{});
 }
 
 proc::Command plain_buildah(std::vector<std::string> args) {

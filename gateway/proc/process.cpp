@@ -209,4 +209,11 @@ RunResult run(const Command& command, const LineSink& sink, const CancelToken& c
   return result;
 }
 
+std::optional<std::vector<std::string>> output_of(const Command& command, std::chrono::seconds timeout) {
+  std::vector<std::string> lines;
+  CancelToken never;
+  if (!run(command, [&](const std::string& line) { lines.push_back(line); }, never, timeout).ok()) return std::nullopt;
+  return lines;
+}
+
 }  // namespace porter::proc

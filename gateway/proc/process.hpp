@@ -52,6 +52,10 @@ struct RunResult {
 RunResult run(const Command& command, const LineSink& sink, const CancelToken& cancel,
               std::chrono::seconds timeout);
 
+// Runs a short command that cannot be cancelled to its end: its output
+// lines (stdout and stderr merged), or nothing if it did not succeed.
+std::optional<std::vector<std::string>> output_of(const Command& command, std::chrono::seconds timeout);
+
 // Waits until `when` unless cancelled first; false if cancelled.
 bool sleep_until(const CancelToken& cancel, std::chrono::steady_clock::time_point when);
 

@@ -16,36 +16,29 @@ const fs::path kGraphRoot = "/var/lib/porter/build-store";
 const fs::path kRunRoot = "/run/porter/build-store";  // a tmpfs: emptied at boot
 constexpr std::chrono::seconds kCopyTimeout{600};
 
+// The last line `program` prints, or nothing if it failed.
+std::optional<std::string> last_line(const std::string& program, std::vector<std::string> args,
+                                     std::chrono::seconds timeout) {
+  auto lines = proc::output_of({.program = program, .args = std::move(args), .env = {}, .dir = {}}, timeout);
+  if (!lines || lines->empty()) return std::nullopt;
+  return lines->back();
+}
+
 // The id of `image` in one store; empty if the store has no such image.
 std::string image_id(std::vector<std::string> store, const std::string& image) {
   store.insert(store.end(), {"inspect", "--type", "image", "--format", "{{.FromImageID}}", image});
-  std::string id;
-  proc::CancelToken never;
-  auto run = proc::run({.program = "buildah", .args = std::move(store), .env = {}, .dir = {}},
-                       [&](const std::string& line) { id = line; }, never, std::chrono::seconds(60));
-  return run.ok() ? id : std::string();
-}
-
-// "driver@graphroot+runroot" of the engine's store, as containers-storage: names stores.
-std::string engine_store() {
-  std::string store;
-  proc::CancelToken never;
-  proc::run({.program = "podman",
-             .args = {"info", "--format", "{{.Store.GraphDriverName}}@{{.Store.GraphRoot}}+{{.Store.RunRoot}}"},
-             .env = {},
-             .dir = {}},
-            [&](const std::string& line) { store = line; }, never, std::chrono::seconds(60));
-  return store;
+  return last_line("buildah", std::move(store), std::chrono::seconds(60)).value_or("");
 }
 
 Result<> copy_image(const std::string& image) {
+  // "driver@graphroot+runroot" of the engine's store, as containers-storage: names stores.
+  const auto engine = last_line(
+      "podman", {"info", "--format", "{{.Store.GraphDriverName}}@{{.Store.GraphRoot}}+{{.Store.RunRoot}}"},
+      std::chrono::seconds(60));
   auto args = build_store_args();
-  args.insert(args.end(), {"pull", "--quiet", "containers-storage:[" + engine_store() + "]" + image});
-  std::string last;
-  proc::CancelToken never;
-  auto run = proc::run({.program = "buildah", .args = std::move(args), .env = {}, .dir = {}},
-                       [&](const std::string& line) { last = line; }, never, kCopyTimeout);
-  if (!run.ok()) return fail("cannot copy " + image + " into the build store: " + last);
+  args.insert(args.end(), {"pull", "--quiet", "containers-storage:[" + engine.value_or("") + "]" + image});
+  if (!proc::output_of({.program = "buildah", .args = std::move(args), .env = {}, .dir = {}}, kCopyTimeout))
+    return fail("cannot copy " + image + " into the build store");
   return ok();
 }
 

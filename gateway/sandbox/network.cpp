@@ -22,13 +22,8 @@ struct Output {
 };
 
 Output run(const std::string& program, std::vector<std::string> args) {
-  Output output;
-  proc::CancelToken never;
-  const auto result = proc::run({.program = program, .args = std::move(args), .env = {}, .dir = {}},
-                                [&](const std::string& line) { output.lines.push_back(line); }, never,
-                                kCommandTimeout);
-  output.ok = result.ok();
-  return output;
+  auto lines = proc::output_of({.program = program, .args = std::move(args), .env = {}, .dir = {}}, kCommandTimeout);
+  return {lines.has_value(), lines.value_or(std::vector<std::string>{})};
 }
 
 // One iptables rule, inserted at the top of its chain unless it is there.
