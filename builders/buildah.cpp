@@ -21,9 +21,6 @@ proc::Command plain_buildah(std::vector<std::string> args) {
   return {.program = "buildah", .args = std::move(all), .env = {}, .dir = {}};
 }
 
-std::string id_map() {
-  return "0:" + std::to_string(sandbox::kBuildIdBase) + ":" + std::to_string(sandbox::kBuildIdCount);
-}
 
 }  // namespace
 
@@ -32,8 +29,9 @@ fs::path build_tag(const BuildRequest& request) { return request.work_dir / "bui
 proc::Command buildah_command(const BuildRequest& request, std::vector<std::string> args) {
   const auto tmp = request.work_dir / "tmp";
   fs::create_directories(tmp);
-  args.insert(args.begin(), {"--default-mounts-file", build_tag(request).string(), "--userns-uid-map", id_map(),
-                              "--userns-gid-map", id_map()});
+  const auto map = sandbox::build_id_map_args();
+  args.insert(args.begin(), map.begin(), map.end());
+  args.insert(args.begin(), {"--default-mounts-file", build_tag(request).string()});
   auto command = plain_buildah(std::move(args));
   command.env = {{"TMPDIR", tmp.string()}, {"BUILDAH_ISOLATION", "oci"}};
   command.dir = request.source_dir;

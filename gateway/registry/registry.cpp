@@ -32,7 +32,9 @@ Result<PublishedImage> publish(const std::string& registry, const std::string& l
   PublishedImage image;
   image.tag_reference = registry + "/" + repository + ":" + tag;
   const auto digest_file = work_dir / "image.digest";
-  auto args = sandbox::build_store_args();  // where builds leave their images
+  auto args = sandbox::build_store_args();  // where builds leave their images, in their id mapping
+  const auto map = sandbox::build_id_map_args();
+  args.insert(args.end(), map.begin(), map.end());
   args.insert(args.end(), {"push", "--quiet", "--digestfile", digest_file.string(), local_image,
                            "docker://" + image.tag_reference});
   auto run = proc::run({.program = "buildah", .args = std::move(args), .env = {}, .dir = {}}, output, cancel,

@@ -36,6 +36,8 @@ Result<> copy_image(const std::string& image) {
       "podman", {"info", "--format", "{{.Store.GraphDriverName}}@{{.Store.GraphRoot}}+{{.Store.RunRoot}}"},
       std::chrono::seconds(60));
   auto args = build_store_args();
+  const auto map = build_id_map_args();
+  args.insert(args.end(), map.begin(), map.end());
   args.insert(args.end(), {"pull", "--quiet", "containers-storage:[" + engine.value_or("") + "]" + image});
   if (!proc::output_of({.program = "buildah", .args = std::move(args), .env = {}, .dir = {}}, kCopyTimeout))
     return fail("cannot copy " + image + " into the build store");
@@ -57,6 +59,11 @@ Result<> prepare_sandbox_dir(const fs::path& dir) {
 
 std::vector<std::string> build_store_args() {
   return {"--root", kGraphRoot.string(), "--runroot", kRunRoot.string(), "--storage-driver", "overlay"};
+}
+
+std::vector<std::string> build_id_map_args() {
+  const auto map = "0:" + std::to_string(kBuildIdBase) + ":" + std::to_string(kBuildIdCount);
+  return {"--userns-uid-map", map, "--userns-gid-map", map};
 }
 
 Result<std::vector<std::string>> prepare_build_store(const std::vector<std::string>& images) {

@@ -8,6 +8,7 @@
 //
 // scripts/make-base-image and make-stack-image make the base images in the
 // engine's store; the gateway copies them here when it starts.
+// A build's root is host uid kBuildIdBase.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -17,8 +18,8 @@
 namespace porter::sandbox {
 
 // Root in a build is this host uid (and gid), its 65536 ids those above it.
-// One range for every build: each range costs a chowned copy of every base
-// image. It lies outside the `containers` subordinate ids podman hands out.
+// One range for every build (see build_id_map_args). It lies outside the
+// `containers` subordinate ids podman hands out.
 inline constexpr long kBuildIdBase = 2'000'000'000;
 inline constexpr long kBuildIdCount = 65'536;
 
@@ -30,6 +31,12 @@ Result<> prepare_sandbox_dir(const std::filesystem::path& dir);
 
 // Global buildah/podman flags that select the build store.
 std::vector<std::string> build_store_args();
+
+// Global buildah flags that map a build's ids to kBuildIdBase and up. The
+// store keeps its layers in that mapping (on disk they belong to
+// kBuildIdBase...), so a step's container needs no chowned copy of its
+// image: every buildah call that writes the store gives them.
+std::vector<std::string> build_id_map_args();
 
 // Readies the store and copies into it each of `images` (names in the
 // engine's store) that it lacks or holds an older version of. Returns the

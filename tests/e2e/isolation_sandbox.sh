@@ -6,6 +6,8 @@
 #     (/proc/PID/status of the build step and of the app's process), and in
 #     /proc/self/uid_map inside;
 #   - `ls /proc` shows none of the host's processes;
+#   - the image's files belong to root inside (the build store's id mapping
+#     is undone when the image is pushed);
 #   - the nested-chroot escape is refused and never reads a host canary file;
 #   - none reaches the registry, the gateway's SSH port, another app's
 #     replica (its published port, its container address), or a host
@@ -99,6 +101,7 @@ for where in build predeploy app; do
   [[ $inside == 0 ]] && ((outside >= 100000)) || fail "$where: root is not mapped to an unprivileged uid: '$line'"
   procs=$(grep -oE "PROBE $where procs [0-9]+" "$file" | awk '{ print $4 }')
   ((procs < 10)) || fail "$where sees $procs processes in /proc: the host's"
+  assert_contains "$file" "PROBE $where owners 0 0"
   assert_contains "$file" "PROBE $where escape chroot-refused"
   for name in registry gateway-ssh neighbour-published neighbour-direct host-wide-listener; do
     assert_contains "$file" "PROBE $where net $name closed"
