@@ -73,6 +73,14 @@ class BuildpackBuild {
                      std::max(remaining, std::chrono::seconds(1)));
   }
 
+  // The line that says why a step failed: buildah's own closing line under
+  // runc ("Error: while running runtime: exit status 1") says nothing.
+  static std::string reason(const proc::RunResult& run) {
+    for (auto line = run.last_lines.rbegin(); line != run.last_lines.rend(); ++line)
+      if (!line->starts_with("Error: while running runtime")) return *line;
+    return {};
+  }
+
   // How a step's process ended, as the build's one-line failure.
   Result<> check(const proc::RunResult& run, const std::string& step) const {
     if (run.timed_out || Clock::now() > deadline_)
@@ -80,8 +88,8 @@ class BuildpackBuild {
     if (run.cancelled) return fail("build cancelled");
     if (!run.error.empty()) return fail(step + ": " + run.error);
     if (run.exit_code != 0)
-      return fail(step + " failed" + (run.last_lines.empty() ? " (exit " + std::to_string(run.exit_code) + ")"
-                                                               : ": " + run.last_lines.back()));
+      return fail(step + " failed" + (reason(run).empty() ? " (exit " + std::to_string(run.exit_code) + ")"
+                                                          : ": " + reason(run)));
     return ok();
   }
 

@@ -55,10 +55,11 @@ class Rerelease {
     const auto event = release.event;
     auto url = pipeline::run_release(std::move(release), progress_, services_.release);
     if (!url) {
+      const auto message = progress_.masked(url.error().message);  // it may quote the app's output
       auto failed = event;
-      failed["error"] = url.error().message;
+      failed["error"] = message;
       services_.release.hooks.run(pipeline::HookStage::on_failure, failed, progress_.detail_sink(), *cancel_);
-      progress_.verdict(request_.env + " v" + std::to_string(version) + " failed: " + url.error().message + "; v" +
+      progress_.verdict(request_.env + " v" + std::to_string(version) + " failed: " + message + "; v" +
                         std::to_string(base.version) + " is still serving");
       return false;
     }

@@ -198,7 +198,9 @@ class DeployRun {
     return ok();
   }
 
-  void fail(const std::string& message) {
+  // A failure's text may quote a build's output, and so a config var.
+  void fail(const std::string& unmasked) {
+    const auto message = progress_.masked(unmasked);
     const bool cancelled = cancel_.cancelled();
     auto failed = event();
     failed["error"] = message;

@@ -43,12 +43,15 @@ void Progress::mask(const std::map<std::string, std::string>& config_vars) {
   std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
-void Progress::line(const std::string& text) {
-  auto clean = printable(text);
+std::string Progress::masked(std::string text) const {
   for (const auto& secret : secrets_)
-    for (auto at = clean.find(secret); at != std::string::npos; at = clean.find(secret, at + 5))
-      clean.replace(at, secret.size(), "*****");
-  clean += "\n";
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 5))
+      text.replace(at, secret.size(), "*****");
+  return text;
+}
+
+void Progress::line(const std::string& text) {
+  auto clean = masked(printable(text)) + "\n";
   if (log_) log_->write(clean.data(), static_cast<std::streamsize>(clean.size())).flush();
   // The user went away: the job stops at its next cancellation point.
   if (!write_(clean)) cancel_->cancel();

@@ -28,6 +28,9 @@ class Progress {
   void stop_logging() { log_.reset(); }
   // Replace these config var values with ***** wherever they appear.
   void mask(const std::map<std::string, std::string>& config_vars);
+  // `text` as it may leave the job: for the gateway log, the database and
+  // hooks, where a failure's text goes besides this progress.
+  std::string masked(std::string text) const;
 
   void stage(const std::string& text) { line("-----> " + text); }   // a step starts
   void detail(const std::string& text) { line("       " + text); }  // output inside a step

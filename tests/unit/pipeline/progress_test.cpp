@@ -37,6 +37,12 @@ TEST_F(ProgressTest, MasksConfigValuesWhereverTheyAppear) {
   EXPECT_EQ(out_.text, "token=***** again *****,********** port 80 flag on code *****\n");
 }
 
+TEST_F(ProgressTest, MaskedTextIsWhatMayLeaveTheJobElsewhere) {
+  progress_.mask({{"TOKEN", "hunter22"}});
+  EXPECT_EQ(progress_.masked("compile failed: index https://u:hunter22@pypi"), "compile failed: index https://u:*****@pypi");
+  EXPECT_EQ(out_.text, "");  // nothing was written to the user
+}
+
 TEST_F(ProgressTest, ValuesShorterThanFourCharactersAreNotMasked) {
   progress_.mask({{"A", "abc"}, {"B", "1"}, {"C", ""}});
   progress_.line("abc 1 xyz");
