@@ -120,7 +120,9 @@ int serve(const config::GatewayConfig& config) {
     return gateway.handle_push(request, output);
   });
 
-  ssh::Server server(gateway, {config.timeouts.auth, config.timeouts.idle});
+  ssh::Server server(gateway, {config.timeouts.auth, config.timeouts.idle},
+                     {config.connections.preauth_connections, config.connections.preauth_per_address,
+                      config.connections.sessions_per_key});
   if (auto listening = server.listen(config.listen_host, config.listen_port, config.host_key); !listening)
     return refuse_to_start(listening.error().message);
   write_addr_file(config, server.bound_port());

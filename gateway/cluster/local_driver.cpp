@@ -70,8 +70,10 @@ bool LocalDriver::play(const release::ReleasePlan& plan, const fs::path& manifes
     output(network_name.error().message);
     return false;
   }
-  auto result =
-      podman({"kube", "play", "--quiet", kUserNamespace, "--network", *network_name, manifest.string()}, quiet, cancel);
+  // A replica's log is capped: podman starts it over past 10 MB.
+  auto result = podman({"kube", "play", "--quiet", kUserNamespace, "--network", *network_name, "--log-opt",
+                        "max-size=10mb", manifest.string()},
+                       quiet, cancel);
   if (!result.ok())
     for (const auto& line : result.last_lines) output(line);
   return result.ok();

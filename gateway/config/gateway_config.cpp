@@ -54,8 +54,26 @@ void read_apps(const YAML::Node& node, GatewayConfig& config) {
 
 void read_limits(const YAML::Node& node, GatewayConfig& config) {
   require_map(node, "limits");
-  reject_unknown_keys(node, "limits", {"push_mb"});
+  reject_unknown_keys(node, "limits",
+                      {"push_mb", "checkout_mb", "logs_mb", "preauth_connections", "preauth_per_address",
+                       "sessions_per_key"});
   if (node["push_mb"]) config.max_push_mb = read_scalar<std::uint64_t>(node["push_mb"], "limits.push_mb");
+  if (node["checkout_mb"])
+    config.max_checkout_mb = read_scalar<std::uint64_t>(node["checkout_mb"], "limits.checkout_mb");
+  if (node["logs_mb"]) config.logs_budget_mb = read_scalar<std::uint64_t>(node["logs_mb"], "limits.logs_mb");
+  auto positive = [&](const char* key, std::size_t& out) {
+    if (!node[key]) return;
+    const auto name = std::string("limits.") + key;
+    const auto& value = node[key];
+    static const std::regex digits("[0-9]{1,9}");
+    if (!value.IsScalar() || !std::regex_match(value.Scalar(), digits) || std::stoul(value.Scalar()) == 0)
+      throw YamlError(where(value) + ": '" + name + "' must be a positive integer" +
+                      (value.IsScalar() ? ", not '" + value.Scalar() + "'" : ""));
+    out = std::stoul(value.Scalar());
+  };
+  positive("preauth_connections", config.connections.preauth_connections);
+  positive("preauth_per_address", config.connections.preauth_per_address);
+  positive("sessions_per_key", config.connections.sessions_per_key);
 }
 
 void read_cache(const YAML::Node& node, GatewayConfig& config) {

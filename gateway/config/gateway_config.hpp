@@ -2,6 +2,7 @@
 // The server's own settings (gateway.yaml). Every setting has a default, so
 // `porter serve` runs with no file at all.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -21,6 +22,13 @@ struct Timeouts {
   std::chrono::seconds build{1800};
 };
 
+// Caps on SSH connections (limits: in gateway.yaml), all positive.
+struct ConnectionLimits {
+  std::size_t preauth_connections = 100;  // open and not yet authenticated, in all
+  std::size_t preauth_per_address = 10;   // the same, from one client address
+  std::size_t sessions_per_key = 20;      // authenticated sessions of one key at once
+};
+
 struct GatewayConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 2222;
@@ -38,6 +46,9 @@ struct GatewayConfig {
   std::vector<int> host_services;
   std::uint64_t cache_budget_mb = 10240;   // build caches beyond this are evicted, oldest first
   std::uint64_t max_push_mb = 0;           // the largest pack a push may send; 0 = no limit
+  ConnectionLimits connections;
+  std::uint64_t max_checkout_mb = 4096;    // the largest pushed tree a deploy checks out; 0 = no limit
+  std::uint64_t logs_budget_mb = 1024;     // deploy logs beyond this are removed, oldest deploy first
   std::string proxy_host = "127.0.0.1";    // where nginx listens for app traffic
   int proxy_port = 8080;                   // 0: pick a free port at start
   std::string proxy_domain = "localhost";  // apps answer at <env>.<app>.<domain>

@@ -42,6 +42,28 @@ Result<> write_hook(const std::filesystem::path& repo_dir) {
   return ok();
 }
 
+// The size of every file in `tree`, read from the objects' headers (no
+// content is read); stops counting once past `limit`.
+std::uint64_t tree_bytes(git_odb* odb, git_tree* tree, std::uint64_t limit) {
+  struct Walk {
+    git_odb* odb;
+    std::uint64_t limit;
+    std::uint64_t total = 0;
+  } walk{odb, limit};
+  git_tree_walk(
+      tree, GIT_TREEWALK_PRE,
+      [](const char*, const git_tree_entry* entry, void* payload) -> int {
+        auto& state = *static_cast<Walk*>(payload);
+        if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) return 0;
+        std::size_t size = 0;
+        git_object_t type{};
+        if (git_odb_read_header(&size, &type, state.odb, git_tree_entry_id(entry)) == 0) state.total += size;
+        return state.total > state.limit ? -1 : 0;  // -1 ends the walk
+      },
+      &walk);
+  return walk.total;
+}
+
 }  // namespace
 
 bool RepoStore::exists(const std::string& app) const { return std::filesystem::exists(path_for(app) / "HEAD"); }
@@ -75,7 +97,7 @@ std::string resolve_ref(const std::filesystem::path& repo_dir, const std::string
 }
 
 Result<> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
-                                           const std::string& commit, const std::filesystem::path& target) {
+                         const std::string& commit, const std::filesystem::path& target, std::uint64_t max_mb) {
   git_repository* raw_repo = nullptr;
   if (git_repository_open_bare(&raw_repo, repo_dir.c_str()) != 0) return last_error("opening repository");
   RepoPtr repo(raw_repo);
@@ -96,6 +118,9 @@ Result<> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine
   git_tree* raw_tree = nullptr;
   if (git_commit_tree(&raw_tree, commit_obj.get()) != 0) return last_error("reading tree");
   TreePtr tree(raw_tree);
+  const std::uint64_t max_bytes = max_mb * 1024 * 1024;
+  if (max_mb > 0 && tree_bytes(odb.get(), tree.get(), max_bytes) > max_bytes)
+    return fail("the pushed tree's files add up to more than " + std::to_string(max_mb) + " MB (limits.checkout_mb)");
 
   git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
   options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;

@@ -1,6 +1,7 @@
 #pragma once
 // One bare repository per app under <data>/repos, each with the porter
 // pre-receive shim installed.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -30,8 +31,10 @@ struct Quarantine {
   std::string object_directory;
 };
 
-// Writes the tree of `commit` into `target` (which must exist and be empty).
+// Writes the tree of `commit` into `target` (which must exist and be empty),
+// unless its files add up to more than `max_mb` MiB (0: no limit): a pushed
+// tree must not fill the disk, and is measured before anything is written.
 Result<> checkout_commit(const std::filesystem::path& repo_dir, const Quarantine& quarantine,
-                                           const std::string& commit, const std::filesystem::path& target);
+                         const std::string& commit, const std::filesystem::path& target, std::uint64_t max_mb);
 
 }  // namespace porter::git

@@ -52,6 +52,34 @@ int evict_caches(const fs::path& root, std::uint64_t budget_mb, const fs::path& 
   return evicted;
 }
 
+int evict_deploy_logs(const fs::path& logs_dir, std::uint64_t budget_mb) {
+  std::vector<std::pair<long long, fs::path>> logs;  // (deploy id, file)
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(logs_dir, ec)) {
+    const auto& file = entry.path();
+    if (file.extension() != ".log" || !entry.is_regular_file(ec)) continue;
+    try {
+      logs.emplace_back(std::stoll(file.stem().string()), file);
+    } catch (const std::exception&) {
+      continue;  // not a deploy's log
+    }
+    total += entry.file_size(ec);
+  }
+  std::sort(logs.begin(), logs.end());
+  int removed = 0;
+  const std::uint64_t budget = budget_mb * 1024 * 1024;
+  for (std::size_t i = 0; i + 1 < logs.size() && total > budget; ++i) {
+    const auto size = fs::file_size(logs[i].second, ec);
+    if (fs::remove(logs[i].second, ec)) {
+      total -= ec ? 0 : size;
+      ++removed;
+    }
+  }
+  if (removed > 0) util::logger("pipeline")->info("deploy logs evicted count={} dir={}", removed, logs_dir.string());
+  return removed;
+}
+
 void purge_cache(const fs::path& root, const std::string& app, const std::string& env) {
   std::error_code ec;
   fs::remove_all(env.empty() ? root / app : root / app / env, ec);

@@ -97,7 +97,9 @@ class DeployRun {
   Result<> checkout(const fs::path& dir) {
     fs::create_directories(dir);
     const auto started = std::chrono::steady_clock::now();
-    if (auto done = git::checkout_commit(target_.repo_dir, target_.quarantine, target_.update.new_sha, dir); !done)
+    if (auto done = git::checkout_commit(target_.repo_dir, target_.quarantine, target_.update.new_sha, dir,
+                                         deployer_.config.max_checkout_mb);
+        !done)
       return porter::fail("checkout failed: " + done.error().message);
     progress_.stage("Checked out " + target_.update.new_sha.substr(0, 7) + " (" + seconds_since(started) + ")");
     return ok();

@@ -1,5 +1,6 @@
 #include "pipeline/push_job.hpp"
 
+#include "pipeline/build_cache.hpp"
 #include "util/log.hpp"
 
 namespace porter::pipeline {
@@ -50,6 +51,7 @@ class PushRun {
       verdict.accepted = run_deploy(target, progress_, pusher_.deploy);
     }
     progress_.stop_logging();
+    evict_deploy_logs(pusher_.deploy.config.logs_dir(), pusher_.deploy.config.logs_budget_mb);
     return verdict;
   }
 

@@ -1,6 +1,5 @@
 #include "ssh/session.hpp"
 
-#include <arpa/inet.h>
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
 #include <sys/socket.h>
@@ -29,23 +28,6 @@ const auto& log() {
   return logger;
 }
 
-// The client's IP address as text ("" if unknown), for from= options. An
-// IPv4 client of an IPv6 socket is named in IPv4 form, as sshd names it.
-std::string peer_address(socket_t fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof address;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
-  char text[INET6_ADDRSTRLEN] = {};
-  if (address.ss_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, text, sizeof text);
-  } else if (address.ss_family == AF_INET6) {
-    const auto& ip = reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&ip)) ::inet_ntop(AF_INET, &ip.s6_addr[12], text, sizeof text);
-    else ::inet_ntop(AF_INET6, &ip, text, sizeof text);
-  }
-  return text;
-}
-
 // Records what poll saw on a watched descriptor.
 int record_revents(socket_t, int revents, void* watched) {
   static_cast<pollfd*>(watched)->revents = static_cast<short>(revents);
@@ -54,12 +36,14 @@ int record_revents(socket_t, int revents, void* watched) {
 
 class Session final : public git::ClientChannel {
  public:
-  Session(ssh_session session, SessionHandler& handler, SessionLimits limits, std::stop_token stop)
+  Session(ssh_session session, ConnectionLimits::Ticket ticket, SessionHandler& handler, SessionLimits limits,
+          std::stop_token stop)
       : session_(session),
+        ticket_(std::move(ticket)),
         handler_(handler),
         limits_(limits),
         id_(next_session_id++),
-        client_address_(peer_address(ssh_get_fd(session))),
+        client_address_(ticket_.address()),
         stop_(stop) {
     // Cuts the connection: any libssh call waiting on it returns an error.
     on_stop_.emplace(stop_, [this] { ::shutdown(ssh_get_fd(session_), SHUT_RDWR); });
@@ -154,6 +138,7 @@ class Session final : public git::ClientChannel {
       }
       if (state == SSH_PUBLICKEY_STATE_VALID) {
         self->identity_ = identity;
+        self->key_slot_ = self->ticket_.authenticated(fingerprint(key));
         log()->info("authenticated session={} user={}", self->id_, identity->name);
       }
       return SSH_AUTH_SUCCESS;
@@ -208,6 +193,11 @@ class Session final : public git::ClientChannel {
   // ---- the request -------------------------------------------------------
 
   void serve_request() {
+    if (!key_slot_) {
+      const auto why = "too many sessions for this key (" + std::to_string(ticket_.sessions_per_key()) + ")";
+      log()->info("session refused session={} user={} reason={:?}", id_, identity_->name, why);
+      return finish(1, "porter: " + why + "\n");
+    }
     if (shell_requested_)
       return finish(1, "porter: no shell here; this server accepts git push and git fetch\n");
     auto request = parse_exec_command(*command_);
@@ -249,6 +239,10 @@ class Session final : public git::ClientChannel {
   }
 
   ssh_session session_;
+  // Destroyed after the connection is closed (in ~Session): only then does
+  // the connection stop counting.
+  ConnectionLimits::Ticket ticket_;
+  bool key_slot_ = false;  // holds a session slot of its key
   SessionHandler& handler_;
   SessionLimits limits_;
   const std::uint64_t id_;
@@ -267,8 +261,9 @@ class Session final : public git::ClientChannel {
 
 }  // namespace
 
-void run_session(ssh_session session, SessionHandler& handler, SessionLimits limits, std::stop_token stop) {
-  Session(session, handler, limits, std::move(stop)).run();
+void run_session(ssh_session session, ConnectionLimits::Ticket ticket, SessionHandler& handler, SessionLimits limits,
+                 std::stop_token stop) {
+  Session(session, std::move(ticket), handler, limits, std::move(stop)).run();
 }
 
 }  // namespace porter::ssh

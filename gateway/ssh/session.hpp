@@ -7,6 +7,7 @@
 #include <chrono>
 #include <stop_token>
 
+#include "ssh/connection_limits.hpp"
 #include "ssh/session_handler.hpp"
 
 namespace porter::ssh {
@@ -16,7 +17,11 @@ struct SessionLimits {
   std::chrono::seconds idle;  // no bytes either way
 };
 
-// Takes ownership of `session` (an accepted, not yet negotiated connection).
-void run_session(ssh_session session, SessionHandler& handler, SessionLimits limits, std::stop_token stop);
+// Takes ownership of `session` (an accepted, not yet negotiated connection)
+// and of `ticket`, its place in the connection caps (which names the client's
+// address): it leaves pre-auth at authentication and takes a session slot of
+// the key; a session over the key's cap is refused with one line.
+void run_session(ssh_session session, ConnectionLimits::Ticket ticket, SessionHandler& handler, SessionLimits limits,
+                 std::stop_token stop);
 
 }  // namespace porter::ssh

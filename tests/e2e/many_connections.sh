@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Scenario: 100 concurrent `git ls-remote` through the gateway all succeed
-# and all see the pushed ref.
+# and all see the pushed ref. They come from one address with one key: the
+# caps on connections per address and sessions per key are raised to let
+# them (preauth_flood.sh tests the caps themselves).
 . "$(dirname "$0")/lib.sh"
 
 N=100
-start_gateway
+printf 'limits: {preauth_per_address: %d, sessions_per_key: %d}\n' "$N" "$N" >"$TMP/gateway.yaml"
+start_gateway --config "$TMP/gateway.yaml"
 new_app app many
 make_app_repo "$app" perl-web
 sha=$(head_sha "$REPO")

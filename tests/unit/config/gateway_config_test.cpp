@@ -143,6 +143,45 @@ TEST(GatewayConfig, ReadsThePushLimit) {
   EXPECT_FALSE(parse_gateway_config("limits: {pack_mb: 1}"));
 }
 
+TEST(GatewayConfig, ReadsTheDiskLimits) {
+  const auto defaults = parse_ok("");
+  EXPECT_EQ(defaults.max_checkout_mb, 4096u);
+  EXPECT_EQ(defaults.logs_budget_mb, 1024u);
+  const auto set = parse_ok("limits: {checkout_mb: 100, logs_mb: 50}");
+  EXPECT_EQ(set.max_checkout_mb, 100u);
+  EXPECT_EQ(set.logs_budget_mb, 50u);
+  EXPECT_FALSE(parse_gateway_config("limits: {checkout_mb: -1}"));
+}
+
+TEST(GatewayConfig, ReadsTheConnectionLimits) {
+  const auto defaults = parse_ok("").connections;
+  EXPECT_EQ(defaults.preauth_connections, 100u);
+  EXPECT_EQ(defaults.preauth_per_address, 10u);
+  EXPECT_EQ(defaults.sessions_per_key, 20u);
+  const auto set =
+      parse_ok("limits: {push_mb: 5, preauth_connections: 1000, preauth_per_address: 50, sessions_per_key: 3}");
+  EXPECT_EQ(set.connections.preauth_connections, 1000u);
+  EXPECT_EQ(set.connections.preauth_per_address, 50u);
+  EXPECT_EQ(set.connections.sessions_per_key, 3u);
+  EXPECT_EQ(set.max_push_mb, 5u);
+  EXPECT_EQ(parse_ok("limits: {sessions_per_key: 7}").connections.preauth_connections, 100u);  // others stay
+}
+
+TEST(GatewayConfig, RefusesBadConnectionLimits) {
+  EXPECT_EQ(parse_error("limits: {preauth_connections: 0}"),
+            "line 1: 'limits.preauth_connections' must be a positive integer, not '0'");
+  EXPECT_EQ(parse_error("limits:\n  preauth_per_address: -1\n"),
+            "line 2: 'limits.preauth_per_address' must be a positive integer, not '-1'");
+  EXPECT_EQ(parse_error("limits: {sessions_per_key: many}"),
+            "line 1: 'limits.sessions_per_key' must be a positive integer, not 'many'");
+  EXPECT_EQ(parse_error("limits: {sessions_per_key: 2.5}"),
+            "line 1: 'limits.sessions_per_key' must be a positive integer, not '2.5'");
+  EXPECT_EQ(parse_error("limits: {sessions_per_key: [1]}"), "line 1: 'limits.sessions_per_key' must be a positive integer");
+  EXPECT_NE(parse_error("limits: {sessions_per_key: 99999999999}").find("'limits.sessions_per_key' must be a positive"),
+            std::string::npos);
+  EXPECT_NE(parse_error("limits: {max_startups: 10}").find("max_startups"), std::string::npos);
+}
+
 TEST(HostPort, ParsesAndRejects) {
   EXPECT_EQ(parse_host_port("127.0.0.1:2222"), std::make_pair(std::string("127.0.0.1"), 2222));
   EXPECT_EQ(parse_host_port("localhost:0"), std::make_pair(std::string("localhost"), 0));

@@ -50,7 +50,7 @@ TEST_F(CheckoutTest, WritesACommitStillInQuarantine) {
   const auto target = dir_ / "build" / "src";
   fs::create_directories(target);
 
-  auto done = checkout_commit(repo_.dir(), {quarantine.string()}, sha, target);
+  auto done = checkout_commit(repo_.dir(), {quarantine.string()}, sha, target, 0);
   ASSERT_TRUE(done) << done.error().message;
   expect_app_in(target);
 }
@@ -64,7 +64,7 @@ TEST_F(CheckoutTest, ReadsTheParentFromTheRepositoryAndTheNewCommitFromQuarantin
                                 quarantine);
   const auto target = dir_ / "src";
   fs::create_directories(target);
-  auto done = checkout_commit(repo_.dir(), {quarantine.string()}, sha, target);
+  auto done = checkout_commit(repo_.dir(), {quarantine.string()}, sha, target, 0);
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(test::read_file(target / "Procfile"), "web: new\n");
   EXPECT_EQ(test::read_file(target / "kept.txt"), "kept\n");
@@ -74,9 +74,24 @@ TEST_F(CheckoutTest, WritesACommitAlreadyInTheRepository) {
   const auto sha = repo_.commit(kApp);
   const auto target = dir_ / "src";
   fs::create_directories(target);
-  auto done = checkout_commit(repo_.dir(), {}, sha, target);
+  auto done = checkout_commit(repo_.dir(), {}, sha, target, 0);
   ASSERT_TRUE(done) << done.error().message;
   expect_app_in(target);
+}
+
+TEST_F(CheckoutTest, ATreeOverTheLimitIsRefusedBeforeAnythingIsWritten) {
+  const std::size_t kHalf = 600 * 1024;  // two of them: 1.2 MiB
+  const auto sha = repo_.commit({{"big.bin", {std::string(kHalf, 'x'), false}},
+                                 {"dir/more.bin", {std::string(kHalf, 'y'), false}}});
+  const auto target = dir_ / "src";
+  fs::create_directories(target);
+  auto refused = checkout_commit(repo_.dir(), {}, sha, target, 1);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "the pushed tree's files add up to more than 1 MB (limits.checkout_mb)");
+  EXPECT_TRUE(fs::is_empty(target));
+  auto done = checkout_commit(repo_.dir(), {}, sha, target, 2);
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(fs::file_size(target / "dir/more.bin"), kHalf);
 }
 
 TEST_F(CheckoutTest, WithoutTheQuarantineItIsAOneLineError) {
@@ -84,7 +99,7 @@ TEST_F(CheckoutTest, WithoutTheQuarantineItIsAOneLineError) {
   const auto sha = repo_.commit(kApp, "", quarantine);
   const auto target = dir_ / "src";
   fs::create_directories(target);
-  auto done = checkout_commit(repo_.dir(), {}, sha, target);
+  auto done = checkout_commit(repo_.dir(), {}, sha, target, 0);
   ASSERT_FALSE(done);
   EXPECT_FALSE(done.error().message.empty());
   EXPECT_EQ(done.error().message.find('\n'), std::string::npos) << done.error().message;
@@ -97,7 +112,7 @@ TEST_F(CheckoutTest, BadInputsAreOneLineErrors) {
   fs::create_directories(target);
   for (const auto& [repo, commit] : std::vector<std::pair<fs::path, std::string>>{
            {repo_.dir(), "not-a-sha"}, {repo_.dir(), std::string(40, 'f')}, {dir_ / "missing.git", sha}}) {
-    auto done = checkout_commit(repo, {}, commit, target);
+    auto done = checkout_commit(repo, {}, commit, target, 0);
     ASSERT_FALSE(done) << repo << " " << commit;
     EXPECT_EQ(done.error().message.find('\n'), std::string::npos) << done.error().message;
   }
@@ -136,7 +151,7 @@ TEST_F(CheckoutTest, ChecksOutAPushHeldInGitsOwnQuarantine) {
     if (seen.size() == 3) {
       const auto target = dir_ / "src";
       fs::create_directories(target);
-      done = checkout_commit(repo_.dir(), {seen[1]}, seen[0], target);
+      done = checkout_commit(repo_.dir(), {seen[1]}, seen[0], target, 0);
       if (done) expect_app_in(target);
     }
   }
