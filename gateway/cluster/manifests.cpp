@@ -111,6 +111,9 @@ std::string render_predeploy_job(const release::ReleasePlan& plan) {
   out << YAML::Key << "backoffLimit" << YAML::Value << 0;
   out << YAML::Key << "activeDeadlineSeconds" << YAML::Value << plan.predeploy_timeout.count();
   out << YAML::Key << "template" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;  // the network policy selects it
+  emit_labels(out, plan, "predeploy");
+  out << YAML::EndMap;
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "hostUsers" << YAML::Value << false;
   out << YAML::Key << "restartPolicy" << YAML::Value << "Never";
@@ -121,8 +124,60 @@ std::string render_predeploy_job(const release::ReleasePlan& plan) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string render_network_policy(const release::ReleasePlan& plan) {
+  YAML::Emitter out;
+  auto same_environment = [&] {
+    out << YAML::BeginMap << YAML::Key << "matchLabels" << YAML::Value << YAML::BeginMap << YAML::Key << "porter.app"
+        << YAML::Value << plan.app << YAML::Key << "porter.env" << YAML::Value << plan.env << YAML::EndMap
+        << YAML::EndMap;
+  };
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "networking.k8s.io/v1";
+  out << YAML::Key << "kind" << YAML::Value << "NetworkPolicy";
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << object_name(plan, "isolation");
+  out << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "podSelector" << YAML::Value;
+  same_environment();
+  out << YAML::Key << "policyTypes" << YAML::Value << YAML::Flow << YAML::BeginSeq << "Ingress" << "Egress"
+      << YAML::EndSeq;
+  // In: the environment's own pods, and the ingress controller's namespace.
+  out << YAML::Key << "ingress" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "from"
+      << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "podSelector" << YAML::Value;
+  same_environment();
+  out << YAML::EndMap << YAML::BeginMap << YAML::Key << "namespaceSelector" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "matchLabels" << YAML::Value << YAML::BeginMap << YAML::Key << kIngressNamespaceLabel
+      << YAML::Value << "true" << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndSeq << YAML::EndMap
+      << YAML::EndSeq;
+  // Out: the environment's own pods, cluster DNS, and the internet; not
+  // private ranges (other tenants, the nodes) nor cloud metadata.
+  out << YAML::Key << "egress" << YAML::Value << YAML::BeginSeq;
+  out << YAML::BeginMap << YAML::Key << "to" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key
+      << "podSelector" << YAML::Value;
+  same_environment();
+  out << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+  out << YAML::BeginMap << YAML::Key << "to" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key
+      << "namespaceSelector" << YAML::Value << YAML::BeginMap << YAML::EndMap << YAML::Key << "podSelector"
+      << YAML::Value << YAML::BeginMap << YAML::Key << "matchLabels" << YAML::Value << YAML::BeginMap << YAML::Key
+      << "k8s-app" << YAML::Value << "kube-dns" << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq;
+  for (const char* protocol : {"UDP", "TCP"})
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "protocol" << YAML::Value << protocol << YAML::Key << "port"
+        << YAML::Value << 53 << YAML::EndMap;
+  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::BeginMap << YAML::Key << "to" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key
+      << "ipBlock" << YAML::Value << YAML::BeginMap << YAML::Key << "cidr" << YAML::Value << "0.0.0.0/0" << YAML::Key
+      << "except" << YAML::Value << YAML::Flow << YAML::BeginSeq << "10.0.0.0/8" << "172.16.0.0/12"
+      << "192.168.0.0/16" << "169.254.0.0/16" << YAML::EndSeq << YAML::EndMap << YAML::EndMap << YAML::EndSeq
+      << YAML::EndMap;
+  out << YAML::EndSeq;
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
 std::string render_cluster_manifests(const release::ReleasePlan& plan) {
-  std::string manifests;
+  std::string manifests = "---\n" + render_network_policy(plan);
   if (!plan.predeploy.empty()) manifests += "---\n" + render_predeploy_job(plan);
   for (const auto& service : plan.services) {
     Placement placement{object_name(plan, service.name), service.replicas, std::nullopt, std::nullopt};

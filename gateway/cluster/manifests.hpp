@@ -24,7 +24,15 @@ std::string render_deployment(const release::ReleasePlan& plan, const release::S
                               const Placement& placement);
 std::string render_predeploy_job(const release::ReleasePlan& plan);
 
-// The release for a Kubernetes cluster (multi-document YAML, for kubectl apply).
+// What an environment's pods may reach on a cluster: each other, cluster
+// DNS and the internet, not private ranges or cloud metadata; they are
+// reached by each other and the ingress controller's namespace (labelled
+// kIngressNamespaceLabel: "true").
+std::string render_network_policy(const release::ReleasePlan& plan);
+inline constexpr const char* kIngressNamespaceLabel = "porter.io/ingress";
+
+// The release for a Kubernetes cluster (multi-document YAML, for kubectl
+// apply): its network policy, predeploy Job and Deployments.
 std::string render_cluster_manifests(const release::ReleasePlan& plan);
 
 // Base name of a release's objects: <app>-<env>-<service>

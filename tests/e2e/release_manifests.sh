@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scenario: a release writes its Kubernetes manifests:
-# DATA/releases/APP/production/vN/kubernetes.yaml holds the predeploy Job and
+# DATA/releases/APP/production/vN/kubernetes.yaml holds the environment's
+# NetworkPolicy, the predeploy Job and
 # one Deployment per service with the porter.yaml replica counts and the image
 # by digest (the one the pods run), owner-only since it carries config values.
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +41,8 @@ sed 's/^/    | /' "$k8s"
 
 # Structure, by grep (no YAML library needed).
 count() { grep -cE -- "$1" "$k8s" || true; }
-assert_eq 3 "$(count '^---$')" "documents in kubernetes.yaml"
+assert_eq 4 "$(count '^---$')" "documents in kubernetes.yaml"
+assert_eq 1 "$(count '^kind: NetworkPolicy$')" "NetworkPolicies (the environment's isolation)"
 assert_eq 1 "$(count '^kind: Job$')" "Jobs (the predeploy)"
 assert_eq 2 "$(count '^kind: Deployment$')" "Deployments (web, worker)"
 assert_eq 3 "$(count "^ *image: $image\$")" "containers with image $image"
@@ -66,7 +68,10 @@ errors = []
 def want(what, got, expected):
     if got != expected:
         errors.append("%s: expected %r, got %r" % (what, expected, got))
-want("kinds", sorted(by_kind), ["Deployment", "Job"])
+want("kinds", sorted(by_kind), ["Deployment", "Job", "NetworkPolicy"])
+policy = by_kind.get("NetworkPolicy", [{}])[0]
+want("policy selects", policy.get("spec", {}).get("podSelector"),
+     {"matchLabels": {"porter.app": app, "porter.env": "production"}})
 want("deployments", sorted(deps), [app + "-production-web", app + "-production-worker"])
 for name, replicas in ((app + "-production-web", 2), (app + "-production-worker", 1)):
     d = deps.get(name)

@@ -28,12 +28,13 @@ std::string env_value(const YAML::Node& container, const std::string& name) {
 
 TEST(Manifests, ClusterFormHasADeploymentPerServiceAndAPredeployJob) {
   auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan()));
-  ASSERT_EQ(documents.size(), 3u);
-  EXPECT_EQ(documents[0]["kind"].as<std::string>(), "Job");
-  EXPECT_EQ(documents[0]["spec"]["template"]["spec"]["restartPolicy"].as<std::string>(), "Never");
-  EXPECT_EQ(documents[0]["spec"]["backoffLimit"].as<int>(), 0);
+  ASSERT_EQ(documents.size(), 4u);
+  EXPECT_EQ(documents[0]["kind"].as<std::string>(), "NetworkPolicy");
+  EXPECT_EQ(documents[1]["kind"].as<std::string>(), "Job");
+  EXPECT_EQ(documents[1]["spec"]["template"]["spec"]["restartPolicy"].as<std::string>(), "Never");
+  EXPECT_EQ(documents[1]["spec"]["backoffLimit"].as<int>(), 0);
 
-  const auto& web = documents[1];
+  const auto& web = documents[2];
   EXPECT_EQ(web["apiVersion"].as<std::string>(), "apps/v1");
   EXPECT_EQ(web["kind"].as<std::string>(), "Deployment");
   EXPECT_EQ(web["metadata"]["name"].as<std::string>(), "shop-production-web");
@@ -49,7 +50,7 @@ TEST(Manifests, ClusterFormHasADeploymentPerServiceAndAPredeployJob) {
   EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
   EXPECT_EQ(container["readinessProbe"]["failureThreshold"].as<int>(), 9);
 
-  const auto& worker = documents[2];
+  const auto& worker = documents[3];
   EXPECT_EQ(worker["spec"]["replicas"].as<int>(), 2);
   const auto worker_container = worker["spec"]["template"]["spec"]["containers"][0];
   EXPECT_FALSE(worker_container["ports"]);
@@ -75,6 +76,7 @@ TEST(Manifests, LocalFormIsOneReplicaWithAPortPublishedOnLoopback) {
 TEST(Manifests, PodsRunInTheirOwnUserNamespaceWithoutRawSocketsOrChroot) {
   auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan()));
   for (const auto& document : documents) {
+    if (document["kind"].as<std::string>() == "NetworkPolicy") continue;
     const auto pod = document["spec"]["template"]["spec"];
     EXPECT_FALSE(pod["hostUsers"].as<bool>());
     EXPECT_FALSE(pod["hostNetwork"]);
@@ -83,11 +85,32 @@ TEST(Manifests, PodsRunInTheirOwnUserNamespaceWithoutRawSocketsOrChroot) {
   }
 }
 
+// Every pod of the release (the predeploy's too) is selected by the policy.
+TEST(Manifests, TheNetworkPolicyIsolatesTheEnvironment) {
+  auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan()));
+  const auto policy = documents[0];
+  ASSERT_EQ(policy["kind"].as<std::string>(), "NetworkPolicy");
+  const auto selected = policy["spec"]["podSelector"]["matchLabels"];
+  EXPECT_EQ(selected.size(), 2u);
+  for (std::size_t i = 1; i < documents.size(); ++i) {
+    const auto labels = documents[i]["spec"]["template"]["metadata"]["labels"];
+    for (const auto& label : selected)
+      EXPECT_EQ(labels[label.first.as<std::string>()].as<std::string>(), label.second.as<std::string>())
+          << documents[i]["kind"].as<std::string>();
+  }
+  EXPECT_EQ(policy["spec"]["policyTypes"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"Ingress", "Egress"}));
+  const auto internet = policy["spec"]["egress"][2]["to"][0]["ipBlock"];
+  EXPECT_EQ(internet["cidr"].as<std::string>(), "0.0.0.0/0");
+  EXPECT_EQ(internet["except"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}));
+}
+
 TEST(Manifests, ValuesAreQuotedSafely) {
   auto plan = sample_plan();
   plan.config = {{"TRICKY", "a: b\n- c # d \"e\""}};
   auto documents = YAML::LoadAll(render_cluster_manifests(plan));
-  EXPECT_EQ(env_value(documents[1]["spec"]["template"]["spec"]["containers"][0], "TRICKY"), "a: b\n- c # d \"e\"");
+  EXPECT_EQ(env_value(documents[2]["spec"]["template"]["spec"]["containers"][0], "TRICKY"), "a: b\n- c # d \"e\"");
 }
 
 }  // namespace
