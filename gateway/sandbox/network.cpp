@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 #include "proc/process.hpp"
 
@@ -16,49 +17,43 @@ namespace {
 constexpr std::chrono::seconds kCommandTimeout{60};
 const char* const kMetadataRange = "169.254.0.0/16";
 
-struct Output {
-  bool ok = false;
-  std::vector<std::string> lines;
-};
+std::optional<std::vector<std::string>> output_of(const std::string& program, std::vector<std::string> args) {
+  return proc::output_of({.program = program, .args = std::move(args), .env = {}, .dir = {}}, kCommandTimeout);
+}
 
-Output run(const std::string& program, std::vector<std::string> args) {
-  auto lines = proc::output_of({.program = program, .args = std::move(args), .env = {}, .dir = {}}, kCommandTimeout);
-  return {lines.has_value(), lines.value_or(std::vector<std::string>{})};
+bool succeeds(const std::string& program, std::vector<std::string> args) {
+  return output_of(program, std::move(args)).has_value();
 }
 
 // One iptables rule, inserted at the top of its chain unless it is there.
 Result<> ensure_rule(const std::string& table, const std::string& chain, const std::vector<std::string>& rule) {
   std::vector<std::string> check = {"-w", "-t", table, "-C", chain};
   check.insert(check.end(), rule.begin(), rule.end());
-  if (run("iptables", check).ok) return ok();
+  if (succeeds("iptables", check)) return ok();
   std::vector<std::string> insert = {"-w", "-t", table, "-I", chain, "1"};
   insert.insert(insert.end(), rule.begin(), rule.end());
-  auto inserted = run("iptables", insert);
-  if (!inserted.ok)
-    return fail("cannot add a firewall rule for " + chain + ": " +
-                (inserted.lines.empty() ? "iptables failed" : inserted.lines.back()));
+  if (!succeeds("iptables", insert)) return fail("cannot add a firewall rule to " + table + " " + chain);
   return ok();
 }
 
 Result<> create_network(const std::string& name) {
-  if (run("podman", {"network", "exists", name}).ok) return ok();
-  auto created = run("podman", {"network", "create", "--opt", "isolate=true", "--label", "porter=1", name});
-  if (created.ok || run("podman", {"network", "exists", name}).ok) return ok();  // or another gateway made it
-  return fail("cannot create the network " + name + ": " +
-              (created.lines.empty() ? "podman failed" : created.lines.back()));
+  if (succeeds("podman", {"network", "exists", name})) return ok();
+  if (succeeds("podman", {"network", "create", "--opt", "isolate=true", "--label", "porter=1", name}) ||
+      succeeds("podman", {"network", "exists", name}))  // or another gateway made it meanwhile
+    return ok();
+  return fail("cannot create the network " + name);
 }
 
 Result<std::string> bridge_of(const std::string& name) {
-  auto inspected = run("podman", {"network", "inspect", "--format", "{{.NetworkInterface}}", name});
-  if (!inspected.ok || inspected.lines.empty() || inspected.lines.front().empty())
-    return fail("cannot read the bridge of the network " + name);
-  return inspected.lines.front();
+  auto lines = output_of("podman", {"network", "inspect", "--format", "{{.NetworkInterface}}", name});
+  if (!lines || lines->empty() || lines->front().empty()) return fail("cannot read the bridge of the network " + name);
+  return lines->front();
 }
 
 // DNAT to 127.0.0.1 needs the bridge to accept loopback destinations, and
 // the bridge exists only once a container used it: make it now (CNI adopts it).
 Result<> allow_loopback_destinations(const std::string& bridge) {
-  if (!run("ip", {"link", "show", "dev", bridge}).ok) run("ip", {"link", "add", "name", bridge, "type", "bridge"});
+  if (!succeeds("ip", {"link", "show", "dev", bridge})) succeeds("ip", {"link", "add", "name", bridge, "type", "bridge"});
   std::ofstream setting("/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet");
   if (!(setting << "1\n")) return fail("cannot set route_localnet on " + bridge);
   return ok();
@@ -96,9 +91,9 @@ Result<> apply_firewall(const std::string& bridge, const std::vector<int>& host_
 const std::filesystem::path kLeasesDir = std::filesystem::path("/var/lib/cni/networks") / kBuildNetwork;
 
 bool container_running(const std::string& id) {
-  auto state = run("runc", {"state", id});
-  if (!state.ok) return false;  // runc knows nothing of it
-  for (const auto& line : state.lines)
+  auto state = output_of("runc", {"state", id});
+  if (!state) return false;  // runc knows nothing of it
+  for (const auto& line : *state)
     if (line.find("\"status\": \"stopped\"") != std::string::npos) return false;
   return true;
 }
@@ -126,7 +121,7 @@ int release_dead_build_leases() {
     const auto id = first_line_of(entry.path());
     // buildah names a step's container after its temporary dir: buildah-buildahNNN.
     if (!id.starts_with("buildah-") || container_running(id)) continue;
-    run("runc", {"delete", "--force", id});
+    succeeds("runc", {"delete", "--force", id});
     if (std::filesystem::remove(entry.path(), error)) ++released;
   }
   ::close(lock);  // and with it the lock
