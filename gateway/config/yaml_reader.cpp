@@ -4,6 +4,19 @@
 
 namespace porter::config {
 
+std::string YamlError::one_line(const std::string& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string line;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c != 0x7f) {
+      line += static_cast<char>(c);
+    } else {
+      line += c == '\n' ? std::string("\\n") : std::string{'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+    }
+  }
+  return line;
+}
+
 std::string where(const YAML::Node& node) {
   auto mark = node.Mark();
   if (mark.line < 0) return "top level";

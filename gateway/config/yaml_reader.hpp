@@ -10,8 +10,11 @@
 namespace porter::config {
 
 // Thrown inside parsers only; the public parse functions turn it into a value.
+// The message is kept one line: control characters quoted from the file (or
+// from yaml-cpp's own messages) are escaped.
 struct YamlError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit YamlError(const std::string& message) : std::runtime_error(one_line(message)) {}
+  static std::string one_line(const std::string& text);
 };
 
 std::string where(const YAML::Node& node);  // "line 3"

@@ -1,7 +1,6 @@
 #include "pipeline/push_plan.hpp"
 
 #include <algorithm>
-#include <regex>
 
 namespace porter::pipeline {
 namespace {
@@ -19,11 +18,27 @@ std::string RefUpdate::short_name() const {
   return ref;
 }
 
+// "<old> <new> <ref>": object names of 40 or 64 lower-case hex digits, a ref
+// under refs/ without blanks. Not std::regex: libstdc++ matches by recursion,
+// a level per character, and a pushed ref name of 30000 characters overflowed
+// the stack.
 std::optional<RefUpdate> parse_ref_update(const std::string& line) {
-  static const std::regex pattern("([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (refs/\\S+)");
-  std::smatch match;
-  if (!std::regex_match(line, match, pattern)) return std::nullopt;
-  return RefUpdate{match[1], match[2], match[3]};
+  auto take_sha = [&](std::size_t& at) -> std::optional<std::string> {
+    const auto end = std::min(line.find(' ', at), line.size());
+    if ((end - at != 40 && end - at != 64) || end == line.size()) return std::nullopt;
+    auto sha = line.substr(at, end - at);
+    if (sha.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
+    at = end + 1;
+    return sha;
+  };
+  std::size_t at = 0;
+  auto old_sha = take_sha(at);
+  auto new_sha = old_sha ? take_sha(at) : std::nullopt;
+  if (!new_sha) return std::nullopt;
+  auto ref = line.substr(at);
+  if (!ref.starts_with("refs/") || ref.size() == 5 || ref.find_first_of(" \t\n\v\f\r") != std::string::npos)
+    return std::nullopt;
+  return RefUpdate{std::move(*old_sha), std::move(*new_sha), std::move(ref)};
 }
 
 PushPlan plan_push(const std::vector<RefUpdate>& updates, const config::BranchMap& branches,

@@ -15,6 +15,15 @@ TEST(Procfile, ParsesTypesAndCommands) {
   EXPECT_EQ(types.at("release"), "bin/migrate");
 }
 
+// A 60,000-character line (under the 64 KiB cap) once overflowed the stack
+// of std::regex and killed the gateway (found by fuzz/procfile_fuzz.cpp).
+TEST(Procfile, ALongLineIsParsedWithoutRecursion) {
+  const std::string command(60000, 'x');
+  auto parsed = parse_procfile("web: " + command + "\n");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->at("web"), command);
+}
+
 TEST(Procfile, ErrorsNameTheLine) {
   auto parsed = parse_procfile("web: ok\nnot a process line\n");
   ASSERT_FALSE(parsed);

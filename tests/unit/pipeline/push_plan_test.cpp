@@ -21,6 +21,14 @@ TEST(PushPlan, ParsesRefLines) {
   EXPECT_FALSE(parse_ref_update(kA + " " + kB + " main"));
 }
 
+// A pushed ref name of 30,000 characters once overflowed std::regex's stack.
+TEST(PushPlan, ALongRefNameIsParsedWithoutRecursion) {
+  const std::string name = "refs/heads/" + std::string(30000, 'r');
+  auto update = parse_ref_update(kA + " " + kB + " " + name);
+  ASSERT_TRUE(update);
+  EXPECT_EQ(update->ref, name);
+}
+
 TEST(PushPlan, RoutesMappedAndStoresUnmapped) {
   auto plan = plan_push({{kA, kB, "refs/heads/staging"}, {kA, kB, "refs/heads/main"}, {kA, kB, "refs/heads/feature"}},
                         config::BranchMap::defaults());
