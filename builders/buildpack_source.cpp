@@ -103,6 +103,11 @@ Result<> check_git_ref(const std::string& ref, const std::string& url) {
 }
 
 Result<BuildpackSource> parse_buildpack_spec(const std::string& spec, const BuildpackPolicy& policy) {
+  // std::regex matches by recursion, a level per character: a long entry
+  // would overflow the stack.
+  constexpr std::size_t kMaxSpecLength = 1024;
+  if (spec.size() > kMaxSpecLength)
+    return fail("a build.buildpacks entry is at most " + std::to_string(kMaxSpecLength) + " characters");
   static const std::regex builtin("[a-z][a-z0-9-]{0,62}");
   static const std::regex scheme("([A-Za-z][A-Za-z0-9+.-]*)://.*");
   static const std::regex scp_like("([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:.*");

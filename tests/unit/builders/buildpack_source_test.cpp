@@ -25,6 +25,12 @@ std::string refusal(const std::string& spec, const BuildpackPolicy& policy = kPo
   return parsed.error().message;
 }
 
+TEST(BuildpackSpec, ALongEntryIsRefusedBeforeAnyPattern) {
+  auto refused = parse_buildpack_spec("https://github.com/" + std::string(60000, 'a'), kPolicy);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "a build.buildpacks entry is at most 1024 characters");
+}
+
 TEST(BuildpackSpec, BuiltIns) {
   auto builtin = parse_ok("nodejs");
   EXPECT_EQ(builtin.kind, BuildpackSource::Kind::builtin);
