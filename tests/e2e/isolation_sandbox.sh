@@ -50,6 +50,7 @@ other_ip=$(pod inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress
 [[ -n $other_port && -n $other_ip ]] || fail "cannot tell the neighbour's published port ($other_port) and address ($other_ip)"
 
 make_app_repo "$app" probe-web
+cp "$FIXTURES/apps/perl-web/server.pl" "$REPO/"  # the probes' app serves as perl-web does
 {
   echo "canary $canary"
   echo "target registry 127.0.0.1 ${REGISTRY##*:}"
@@ -60,7 +61,8 @@ make_app_repo "$app" probe-web
   echo "target outside deb.debian.org 80"
 } >"$REPO/probe.conf"
 echo "# bust $$-$RANDOM" >>"$REPO/Dockerfile"
-git -C "$REPO" commit -q -am "probe targets"
+git -C "$REPO" add -A
+git -C "$REPO" commit -q -m "probe targets and the server"
 
 # The control: from the host, every listener answers.
 control="$TMP/control.out"
