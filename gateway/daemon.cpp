@@ -57,6 +57,18 @@ void prepare_data_dir(const config::GatewayConfig& config) {
   }
 }
 
+// Where builds run: their files, their store with the base images, their network.
+Result<> prepare_sandbox(const config::GatewayConfig& config) {
+  if (auto dir = sandbox::prepare_sandbox_dir(config.sandbox_root()); !dir) return dir;
+  for (const auto& dir : {config.builds_dir(), config.cache_dir()}) std::filesystem::create_directories(dir);
+  auto copied = sandbox::prepare_build_store(kBaseImages);
+  if (!copied) return std::unexpected(copied.error());
+  for (const auto& image : *copied) log()->info("build store: copied {} from the engine's store", image);
+  if (auto network = sandbox::ensure_network(sandbox::kBuildNetwork, {}); !network)
+    return std::unexpected(network.error());
+  return ok();
+}
+
 // Nothing essential may be missing: say what, and how to fix it, before
 // anyone pushes.
 Result<> check_host(const config::GatewayConfig& config) {
@@ -93,14 +105,7 @@ int refuse_to_start(const std::string& message) {
 int serve(const config::GatewayConfig& config) {
   prepare_data_dir(config);
   if (auto checked = check_host(config); !checked) return refuse_to_start(checked.error().message);
-  if (auto dir = sandbox::prepare_sandbox_dir(config.sandbox_root()); !dir)
-    return refuse_to_start(dir.error().message);
-  for (const auto& dir : {config.builds_dir(), config.cache_dir()}) std::filesystem::create_directories(dir);
-  auto copied = sandbox::prepare_build_store(kBaseImages);
-  if (!copied) return refuse_to_start(copied.error().message);
-  for (const auto& image : *copied) log()->info("build store: copied {} from the engine's store", image);
-  if (auto network = sandbox::ensure_network(sandbox::kBuildNetwork, {}); !network)
-    return refuse_to_start(network.error().message);
+  if (auto ready = prepare_sandbox(config); !ready) return refuse_to_start(ready.error().message);
   if (auto key = ssh::ensure_host_key(config.host_key); !key) return refuse_to_start(key.error().message);
   auto jobs_cgroup = proc::jobs_cgroup_root(config.data_dir);
   if (!jobs_cgroup) return refuse_to_start(jobs_cgroup.error().message);
