@@ -75,9 +75,37 @@ Check subuid() {
   return {"subuid", true, false, "containers ranges in /etc/subuid and /etc/subgid"};
 }
 
-}  // namespace
+// An environment released to Kubernetes: its cluster should answer through
+// kubectl. Not essential: the other environments can deploy meanwhile.
+Check cluster(const config::GatewayConfig& config, const std::string& env, const config::ClusterTarget& target) {
+  std::vector<std::string> args = {"--kubeconfig", target.kubeconfig.string()};
+  if (!target.context.empty()) args.insert(args.end(), {"--context", target.context});
+  args.insert(args.end(), {"version", "--request-timeout=5s"});
+  const auto name = "cluster of " + env;
+  const auto lines =
+      proc::output_of({.program = config.kubectl.string(), .args = args, .env = {}, .dir = {}}, kToolTimeout);
+  if (lines)
+    for (const auto& line : *lines)
+      if (line.starts_with("Server Version: ")) return {name, true, false, "Kubernetes " + line.substr(16)};
+  return {name, false, false,
+          "no answer through " + config.kubectl.string() + " --kubeconfig " + target.kubeconfig.string() +
+              ": pushes to " + env + " will fail until it answers"};
+}
 
-std::vector<Check> run_checks(const config::GatewayConfig& config) {
+std::vector<Check> cluster_checks(const config::GatewayConfig& config) {
+  std::vector<Check> checks;
+  for (const auto& [env, target] : config.environments) {
+    if (target.kind != config::ClusterTarget::Kind::kubernetes) continue;
+    if (checks.empty())
+      checks.push_back(tool(config.kubectl.string(), {"version", "--client"},
+                            "missing: set kubectl: in gateway.yaml (scripts/test-cluster build makes one)"));
+    checks.push_back(cluster(config, env, target));
+  }
+  return checks;
+}
+
+// What the local engine and every build need.
+std::vector<Check> local_checks(const config::GatewayConfig& config) {
   return {tool("git", {"--version"}, "missing: apt-get install git"),
           tool("buildah", {"--version"}, "missing: apt-get install buildah"),
           tool("podman", {"--version"}, "missing: apt-get install podman"),
@@ -90,6 +118,15 @@ std::vector<Check> run_checks(const config::GatewayConfig& config) {
           image(kBaseImages[2]),
           cgroups(),
           subuid()};
+}
+
+}  // namespace
+
+std::vector<Check> run_checks(const config::GatewayConfig& config) {
+  auto checks = local_checks(config);
+  auto clusters = cluster_checks(config);
+  checks.insert(checks.end(), clusters.begin(), clusters.end());
+  return checks;
 }
 
 int run_doctor(const config::GatewayConfig& config) {

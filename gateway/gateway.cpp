@@ -1,5 +1,6 @@
 #include "gateway.hpp"
 
+#include "cluster/kubernetes_driver.hpp"
 #include "util/log.hpp"
 
 namespace porter {
@@ -41,12 +42,17 @@ Gateway::Gateway(const config::GatewayConfig& config, const std::filesystem::pat
       repos_(config.repos_dir()),
       builders_(builders::BuilderRegistry::with_defaults()),
       proxy_(config.nginx_dir(), config.proxy_host, config.proxy_port, config.proxy_domain),
-      driver_(config.releases_dir(), proxy_, config.host_services),
+      local_driver_(config.releases_dir(), proxy_, config.host_services),
+      drivers_(local_driver_),
       hooks_(config.hooks_dir),
-      pusher_{{config_, store_, builders_, {store_, driver_, hooks_}, jobs_cgroup}, locks_},
-      commands_({config_, store_, locks_, {store_, driver_, hooks_}, repos_,
+      pusher_{{config_, store_, builders_, {store_, drivers_, hooks_}, jobs_cgroup}, locks_},
+      commands_({config_, store_, locks_, {store_, drivers_, hooks_}, repos_,
                  [this](const std::string& app) { return ensure_app(app); }}),
-      reconciler_(store_, locks_, driver_) {}
+      reconciler_(store_, locks_, drivers_) {
+  for (const auto& [env, target] : config.environments)
+    if (target.kind == config::ClusterTarget::Kind::kubernetes)
+      drivers_.add(env, std::make_unique<cluster::KubernetesDriver>(target, config.kubectl, config.releases_dir()));
+}
 
 std::optional<ssh::Identity> Gateway::authorize(ssh_key key, const std::string& client_address) {
   return ssh::find_authorized(config_.authorized_keys, key, client_address);

@@ -1,8 +1,9 @@
 #pragma once
 // The gateway's parts, wired: the SSH layer's handler (auth, git services,
 // management commands) and the hook socket's push handler, over one store,
-// one set of environment locks and one cluster driver.
+// one set of environment locks and the cluster drivers.
 #include "builders/builder.hpp"
+#include "cluster/drivers.hpp"
 #include "cluster/local_driver.hpp"
 #include "commands/admin_commands.hpp"
 #include "config/gateway_config.hpp"
@@ -47,7 +48,8 @@ class Gateway final : public ssh::SessionHandler {
   pipeline::EnvLocks locks_;
   builders::BuilderRegistry builders_;
   proxy::NginxProxy proxy_;
-  cluster::LocalDriver driver_;
+  cluster::LocalDriver local_driver_;
+  cluster::Drivers drivers_;  // local_driver_ and a Kubernetes driver per environment that names a cluster
   pipeline::LifecycleHooks hooks_;
   pipeline::Pusher pusher_;
   commands::AdminCommands commands_;

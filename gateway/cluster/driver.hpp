@@ -1,8 +1,11 @@
 #pragma once
 // Runs releases on a cluster. `LocalDriver` runs them on this host (podman
-// behind nginx) from the rendered Kubernetes manifests; a Kubernetes driver
-// applies the same renderer's cluster form (see manifests.hpp). A driver
-// applies, waits and reports; the release flow is the caller's.
+// behind nginx) from the rendered Kubernetes manifests; `KubernetesDriver`
+// applies the same renderer's cluster form to a real cluster. A driver
+// applies, waits and reports; the release flow is the caller's
+// (pipeline/release_runner.hpp):
+//   prepare -> run_predeploy -> start -> route -> retire the previous release
+// and, when anything fails before the release is live, abandon.
 #include <string>
 #include <vector>
 
@@ -23,21 +26,32 @@ class Driver {
  public:
   virtual ~Driver() = default;
   virtual std::string name() const = 0;  // "local", as shown to the pusher
+  // Makes the release's configuration known to the cluster before anything
+  // of it runs; nothing that serves changes. Errors are one line.
+  virtual Result<> prepare(const release::ReleasePlan& plan, const Output& output,
+                           const proc::CancelToken& cancel) = 0;
   // Runs the plan's predeploy once in the new image, with the environment's config.
   virtual proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
                                         const proc::CancelToken& cancel) = 0;
-  // Starts every replica of every service beside whatever runs already, and
-  // waits until they are ready (web replicas pass their health check). On
-  // failure nothing of the new release is left running.
+  // Starts every replica of every service and waits until they are ready
+  // (web replicas pass their health check), while the previous release
+  // keeps serving. On failure the caller abandons the release.
   virtual Result<std::vector<release::Replica>> start(const release::ReleasePlan& plan, const Output& output,
                                                       const proc::CancelToken& cancel) = 0;
   // Sends the environment's traffic to `replicas`; returns the URL where it
   // answers ("" when the release has no web service).
   virtual Result<std::string> route(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
                                     const Output& output) = 0;
-  virtual void stop(const std::vector<release::Replica>& replicas) = 0;
+  // Takes back a release that did not go live: what it `started` stops, and
+  // `previous` (nullptr: nothing was live) serves as before.
+  virtual void abandon(const release::ReleasePlan& plan, const std::vector<release::Replica>& started,
+                       const release::ReleasePlan* previous) = 0;
+  // Ends the release that served before `live` went live.
+  virtual void retire(const release::ReleasePlan& previous, const std::vector<release::Replica>& replicas,
+                      const release::ReleasePlan& live) = 0;
+  // For the reconciler: whether a live replica still runs, and starting it
+  // again from its release's manifest when it was removed.
   virtual bool is_running(const release::Replica& replica) = 0;
-  // Starts a replica again from its release's manifest (it was removed).
   virtual bool restore(const release::ReleasePlan& plan, const release::Replica& replica) = 0;
 };
 

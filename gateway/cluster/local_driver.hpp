@@ -21,17 +21,26 @@ class LocalDriver final : public Driver {
       : releases_dir_(std::move(releases_dir)), proxy_(proxy), host_ports_(std::move(host_ports)) {}
 
   std::string name() const override { return "local"; }
+  Result<> prepare(const release::ReleasePlan&, const Output&, const proc::CancelToken&) override { return ok(); }
   proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
                                 const proc::CancelToken& cancel) override;
   Result<std::vector<release::Replica>> start(const release::ReleasePlan& plan, const Output& output,
                                               const proc::CancelToken& cancel) override;
   Result<std::string> route(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
                             const Output& output) override;
-  void stop(const std::vector<release::Replica>& replicas) override;
+  void abandon(const release::ReleasePlan&, const std::vector<release::Replica>& started,
+               const release::ReleasePlan*) override {
+    stop(started);
+  }
+  void retire(const release::ReleasePlan&, const std::vector<release::Replica>& replicas,
+              const release::ReleasePlan&) override {
+    stop(replicas);
+  }
   bool is_running(const release::Replica& replica) override;
   bool restore(const release::ReleasePlan& plan, const release::Replica& replica) override;
 
  private:
+  void stop(const std::vector<release::Replica>& replicas);
   std::filesystem::path release_dir(const release::ReleasePlan& plan) const;
   std::filesystem::path manifest_file(const release::ReleasePlan& plan, const release::Replica& replica) const;
   Placement placement(const release::ReleasePlan& plan, const release::Service& service,

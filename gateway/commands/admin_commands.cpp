@@ -36,14 +36,11 @@ class Rerelease {
   bool run(const state::ReleaseRecord& base, const state::ConfigVars& config, const std::string& description,
            bool run_predeploy) {
     const auto started = Clock::now();
-    auto plan = release::from_yaml(base.plan_yaml);
+    auto plan = pipeline::plan_of(base);
     if (!plan) {
-      progress_.verdict("release v" + std::to_string(base.version) + " has an unreadable plan; nothing changed");
+      progress_.verdict("release v" + std::to_string(base.version) + " " + plan.error().message + "; nothing changed");
       return false;
     }
-    plan->app = request_.app;
-    plan->env = request_.env;
-    plan->image = base.image;
     plan->config = config;
     progress_.mask(config);
     auto release = pipeline::prepare_release(*plan, {.app = {}, .env = {}, .deploy_id = 0,

@@ -145,6 +145,50 @@ std::vector<std::string> read_buildpack_hosts(const YAML::Node& node) {
   return hosts;
 }
 
+ClusterTarget read_cluster_target(const YAML::Node& node, const std::string& what) {
+  require_map(node, what);
+  reject_unknown_keys(node, what,
+                      {"cluster", "kubeconfig", "context", "namespace", "registry", "domain", "image_pull_secret"});
+  ClusterTarget target;
+  const auto text = [&](const char* key) {
+    return node[key] ? read_scalar<std::string>(node[key], what + "." + key) : std::string();
+  };
+  const auto kind = node["cluster"] ? text("cluster") : std::string("local");
+  if (kind == "kubernetes") {
+    target.kind = ClusterTarget::Kind::kubernetes;
+  } else if (kind != "local") {
+    throw YamlError(where(node["cluster"]) + ": '" + what + ".cluster' is local or kubernetes, not '" + kind + "'");
+  }
+  target.kubeconfig = text("kubeconfig");
+  target.context = text("context");
+  target.namespace_name = text("namespace");
+  target.registry = text("registry");
+  target.domain = text("domain");
+  target.image_pull_secret = text("image_pull_secret");
+  if (target.kind == ClusterTarget::Kind::local && node.size() > 1)
+    throw YamlError(where(node) + ": '" + what + "' runs locally (cluster: local) and takes no other key");
+  if (target.kind == ClusterTarget::Kind::kubernetes && target.kubeconfig.empty())
+    throw YamlError(where(node) + ": '" + what + ".kubeconfig' is required with cluster: kubernetes");
+  static const std::regex dns_label("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  for (const auto& [key, value] : {std::pair{"namespace", target.namespace_name},
+                                   std::pair{"image_pull_secret", target.image_pull_secret}})
+    if (!value.empty() && !std::regex_match(value, dns_label))
+      throw YamlError(where(node[key]) + ": '" + what + "." + key + "' must be a DNS label, not '" + value + "'");
+  return target;
+}
+
+std::map<std::string, ClusterTarget> read_environments(const YAML::Node& node) {
+  require_map(node, "environments");
+  std::map<std::string, ClusterTarget> environments;
+  for (const auto& entry : node) {
+    const auto env = entry.first.Scalar();
+    if (!is_valid_environment_name(env))
+      throw YamlError(where(entry.first) + ": environment name '" + env + "' must match [a-z][a-z0-9-]{0,30}");
+    environments[env] = read_cluster_target(entry.second, "environments." + env);
+  }
+  return environments;
+}
+
 // One per data dir, so that gateways with their own data never share builds.
 std::filesystem::path default_sandbox_dir(const std::filesystem::path& data_dir) {
   std::ostringstream name;
@@ -162,6 +206,17 @@ std::filesystem::path default_data_dir() {
 const BranchMap& GatewayConfig::branches_for(const std::string& app) const {
   auto it = app_branches.find(app);
   return it == app_branches.end() ? branches : it->second;
+}
+
+const ClusterTarget& GatewayConfig::cluster_for(const std::string& env) const {
+  static const ClusterTarget local;
+  auto it = environments.find(env);
+  return it == environments.end() ? local : it->second;
+}
+
+const std::string& GatewayConfig::registry_for(const std::string& env) const {
+  const auto& target = cluster_for(env);
+  return target.registry.empty() ? registry : target.registry;
 }
 
 std::optional<std::pair<std::string, int>> parse_host_port(const std::string& text) {
@@ -182,7 +237,7 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "registry",
                          "buildpacks_dir", "buildpack_hosts", "host_services", "cache", "limits", "proxy",
-                         "hooks_dir", "branches", "apps", "timeouts"});
+                         "hooks_dir", "branches", "apps", "timeouts", "environments", "kubectl"});
     if (root["listen"])
       require_applied(apply_listen(config, read_scalar<std::string>(root["listen"], "listen")), root["listen"]);
     if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
@@ -203,6 +258,8 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     if (root["branches"]) config.branches = read_branch_map(root["branches"], "branches");
     if (root["apps"]) read_apps(root["apps"], config);
     if (root["timeouts"]) read_timeouts(root["timeouts"], config.timeouts);
+    if (root["environments"]) config.environments = read_environments(root["environments"]);
+    if (root["kubectl"]) config.kubectl = read_scalar<std::string>(root["kubectl"], "kubectl");
   } catch (const YamlError& e) {
     return fail(e.what());
   }
@@ -226,6 +283,9 @@ Result<GatewayConfig> load_gateway_config(const Overrides& overrides) {
   if (overrides.proxy_listen)
     if (auto applied = apply_proxy_listen(config, *overrides.proxy_listen); !applied)
       return std::unexpected(applied.error());
+  for (const auto& [env, target] : config.environments)
+    if (target.kind == ClusterTarget::Kind::kubernetes && config.registry_for(env).empty())
+      return fail("environments." + env + ": a Kubernetes cluster pulls its images from a registry; set 'registry'");
   if (config.buildpacks_dir.empty()) config.buildpacks_dir = PORTER_SOURCE_DIR "/buildpacks";
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
   config.data_dir = std::filesystem::absolute(config.data_dir);

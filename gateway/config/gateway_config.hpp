@@ -29,6 +29,18 @@ struct ConnectionLimits {
   std::size_t sessions_per_key = 20;      // authenticated sessions of one key at once
 };
 
+// Where an environment's releases run (gateway.yaml `environments:`).
+struct ClusterTarget {
+  enum class Kind { local, kubernetes };
+  Kind kind = Kind::local;
+  std::filesystem::path kubeconfig;  // kubernetes: required
+  std::string context;               // empty: the kubeconfig's current context
+  std::string namespace_name;        // empty: <app>-<env>
+  std::string registry;              // where the cluster pulls from; empty: the gateway's registry
+  std::string domain;                // Ingress hosts <env>.<app>.<domain>; empty: no Ingress
+  std::string image_pull_secret;     // a Secret in the namespace for pulls; empty: none
+};
+
 struct GatewayConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 2222;
@@ -54,11 +66,16 @@ struct GatewayConfig {
   std::string proxy_domain = "localhost";  // apps answer at <env>.<app>.<domain>
   std::filesystem::path hooks_dir;         // lifecycle hooks; default <data_dir>/hooks
   std::filesystem::path sandbox_dir;       // builds and caches; /var/lib/porter/sandbox/<hash of data_dir>
+  std::map<std::string, ClusterTarget> environments;  // an environment not listed runs locally
+  std::filesystem::path kubectl = "kubectl";          // looked up on PATH unless it holds a '/'
   BranchMap branches = BranchMap::defaults();
   std::map<std::string, BranchMap> app_branches;  // per-app overrides
   Timeouts timeouts;
 
   const BranchMap& branches_for(const std::string& app) const;
+  const ClusterTarget& cluster_for(const std::string& env) const;
+  // The registry a release of `env` is pushed to: its cluster's, else the gateway's.
+  const std::string& registry_for(const std::string& env) const;
   std::filesystem::path repos_dir() const { return data_dir / "repos"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }
   // Builds and their caches are mounted into build containers, whose root

@@ -156,9 +156,10 @@ class DeployRun {
     return env;
   }
 
-  // The release runs from the registry, by digest: what was built is what runs.
+  // The release runs from the registry its cluster pulls from, by digest:
+  // what was built is what runs.
   Result<> publish(const std::string& tag, const fs::path& dir) {
-    const auto& registry = deployer_.config.registry;
+    const auto& registry = deployer_.config.registry_for(target_.env);
     if (registry.empty()) return ok();
     if (auto go_on = check_cancelled(); !go_on) return go_on;
     const auto started = std::chrono::steady_clock::now();

@@ -32,11 +32,12 @@ int Reconciler::reconcile_once() {
     plan.app = release.app;
     plan.env = release.env;
     plan.version = release.version;
+    auto& driver = drivers_.for_env(release.env);
     for (const auto& replica : release.replicas) {
-      if (driver_.is_running(replica)) continue;
+      if (driver.is_running(replica)) continue;
       util::logger("pipeline")->warn("replica missing, restoring app={} env={} pod={}", release.app, release.env,
                                      replica.pod);
-      if (driver_.restore(plan, replica)) ++restored;
+      if (driver.restore(plan, replica)) ++restored;
     }
   }
   return restored;

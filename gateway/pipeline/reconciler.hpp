@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "cluster/driver.hpp"
+#include "cluster/drivers.hpp"
 #include "pipeline/env_locks.hpp"
 #include "state/store.hpp"
 
@@ -13,8 +13,8 @@ namespace porter::pipeline {
 
 class Reconciler {
  public:
-  Reconciler(state::Store& store, EnvLocks& locks, cluster::Driver& driver)
-      : store_(store), locks_(locks), driver_(driver) {}
+  Reconciler(state::Store& store, EnvLocks& locks, const cluster::Drivers& drivers)
+      : store_(store), locks_(locks), drivers_(drivers) {}
 
   // Reconciles every `interval` on a thread of its own, until destroyed.
   void start(std::chrono::seconds interval);
@@ -24,7 +24,7 @@ class Reconciler {
  private:
   state::Store& store_;
   EnvLocks& locks_;
-  cluster::Driver& driver_;
+  const cluster::Drivers& drivers_;
   std::jthread thread_;  // last: stopped and joined before the references above go
 };
 

@@ -15,12 +15,14 @@ class ReleaseRun {
  public:
   ReleaseRun(ReleaseRequest& request, Progress& progress, const Releaser& releaser)
       : request_(request), plan_(request.plan), progress_(progress), releaser_(releaser),
+        driver_(releaser.drivers.for_env(plan_.env)),
         output_{[this](const std::string& text) { progress_.stage(text); }, progress_.detail_sink()} {}
 
   Result<std::string> run() {
-    auto url = go_live();
+    auto previous = previous_release();
+    auto url = previous ? go_live() : std::unexpected(previous.error());
     if (!url) {
-      releaser_.driver.stop(replicas_);
+      if (previous_checked_) driver_.abandon(plan_, replicas_, previous_plan_ ? &*previous_plan_ : nullptr);
       releaser_.store.set_release_status(request_.record.id, state::ReleaseStatus::failed);
       return url;
     }
@@ -29,11 +31,25 @@ class ReleaseRun {
   }
 
  private:
+  // What serves now: abandoning this release brings it back, going live retires it.
+  Result<> previous_release() {
+    previous_ = releaser_.store.live_release(plan_.app, plan_.env);
+    if (previous_) {
+      auto plan = plan_of(*previous_);
+      if (!plan) return fail("the live release v" + std::to_string(previous_->version) + " " + plan.error().message);
+      previous_plan_ = std::move(*plan);
+    }
+    previous_checked_ = true;
+    return ok();
+  }
+
   Result<std::string> go_live() {
     if (auto refused = releaser_.hooks.run(HookStage::pre_release, event("running"), progress_.detail_sink(),
                                            progress_.cancel());
         !refused)
       return std::unexpected(refused.error());
+    if (auto prepared = driver_.prepare(plan_, output_, progress_.cancel()); !prepared)
+      return std::unexpected(prepared.error());
     if (auto done = predeploy(); !done) return std::unexpected(done.error());
     if (auto started = start(); !started) return std::unexpected(started.error());
     return switch_traffic();
@@ -52,8 +68,11 @@ class ReleaseRun {
     if (progress_.cancel().cancelled()) return fail("cancelled");
     progress_.stage("Running predeploy: " + shown_command(plan_.predeploy));
     const auto started = Clock::now();
-    auto result = releaser_.driver.run_predeploy(plan_, progress_.detail_sink(), progress_.cancel());
+    auto result = driver_.run_predeploy(plan_, progress_.detail_sink(), progress_.cancel());
     if (progress_.cancel().cancelled()) return fail("cancelled");
+    if (!result.error.empty())
+      return fail("predeploy '" + shown_command(plan_.predeploy) + "' could not run: " + result.error +
+                  "; nothing was released");
     if (result.timed_out)
       return fail("predeploy timed out after " + std::to_string(plan_.predeploy_timeout.count()) +
                   " s; nothing was released");
@@ -66,9 +85,9 @@ class ReleaseRun {
 
   Result<> start() {
     if (progress_.cancel().cancelled()) return fail("cancelled");
-    progress_.stage("Releasing v" + std::to_string(plan_.version) + " to cluster " + releaser_.driver.name() + ": " +
+    progress_.stage("Releasing v" + std::to_string(plan_.version) + " to cluster " + driver_.name() + ": " +
                     release::describe_services(plan_));
-    auto started = releaser_.driver.start(plan_, output_, progress_.cancel());
+    auto started = driver_.start(plan_, output_, progress_.cancel());
     if (!started) return std::unexpected(started.error());
     replicas_ = std::move(*started);
     return ok();
@@ -76,13 +95,12 @@ class ReleaseRun {
 
   Result<std::string> switch_traffic() {
     if (progress_.cancel().cancelled()) return fail("cancelled");
-    const auto previous = releaser_.store.live_release(plan_.app, plan_.env);
-    auto url = releaser_.driver.route(plan_, replicas_, output_);
+    auto url = driver_.route(plan_, replicas_, output_);
     if (!url) return url;
     releaser_.store.mark_release_live(request_.record.id, replicas_);
-    if (previous) {
-      releaser_.driver.stop(previous->replicas);
-      progress_.detail("stopped v" + std::to_string(previous->version));
+    if (previous_plan_) {
+      driver_.retire(*previous_plan_, previous_->replicas, plan_);
+      progress_.detail("stopped v" + std::to_string(previous_->version));
     }
     util::logger("pipeline")->info("release live app={} env={} version={} image={}", plan_.app, plan_.env,
                                    plan_.version, plan_.image);
@@ -93,11 +111,26 @@ class ReleaseRun {
   const release::ReleasePlan& plan_;
   Progress& progress_;
   const Releaser& releaser_;
+  cluster::Driver& driver_;
   const cluster::Output output_;
   std::vector<release::Replica> replicas_;
+  bool previous_checked_ = false;
+  std::optional<state::ReleaseRecord> previous_;
+  std::optional<release::ReleasePlan> previous_plan_;
 };
 
 }  // namespace
+
+Result<release::ReleasePlan> plan_of(const state::ReleaseRecord& record) {
+  auto plan = release::from_yaml(record.plan_yaml);
+  if (!plan) return fail("has an unreadable plan");
+  plan->app = record.app;
+  plan->env = record.env;
+  plan->version = record.version;
+  plan->image = record.image;
+  plan->config = record.config;
+  return plan;
+}
 
 ReleaseRequest prepare_release(release::ReleasePlan plan, state::NewRelease record, state::Store& store) {
   record.app = plan.app;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Scenario: a release writes its Kubernetes manifests:
-# DATA/releases/APP/production/vN/kubernetes.yaml holds the environment's
-# NetworkPolicy, the predeploy Job and
-# one Deployment per service with the porter.yaml replica counts and the image
-# by digest (the one the pods run), owner-only since it carries config values.
+# DATA/releases/APP/production/vN/kubernetes.yaml holds the cluster form: the
+# environment's Namespace and NetworkPolicy, the release's config Secret, the
+# predeploy Job, one Deployment per service with the porter.yaml replica
+# counts and the image by digest (the one the pods run), config only through
+# the Secret, and web's Service; owner-only since it carries config values.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_release.sh"
 
@@ -41,7 +42,7 @@ sed 's/^/    | /' "$k8s"
 
 # Structure, by grep (no YAML library needed).
 count() { grep -cE -- "$1" "$k8s" || true; }
-assert_eq 4 "$(count '^---$')" "documents in kubernetes.yaml"
+assert_eq 7 "$(count '^---$')" "documents in kubernetes.yaml"
 assert_eq 1 "$(count '^kind: NetworkPolicy$')" "NetworkPolicies (the environment's isolation)"
 assert_eq 1 "$(count '^kind: Job$')" "Jobs (the predeploy)"
 assert_eq 2 "$(count '^kind: Deployment$')" "Deployments (web, worker)"
@@ -51,8 +52,8 @@ assert_eq 3 "$(count '^ *image: ')" "containers in all"
 assert_eq "$app-production-web 2|$app-production-worker 1" \
   "$(awk '/^kind: Deployment$/ { d = 1 } /^---$/ { d = 0 } d && /^  name: / { n = $2 } d && /^  replicas: / { print n, $2 }' "$k8s" | paste -sd'|')" \
   "Deployments and their replicas"
-assert_eq 3 "$(count '^ *- name: MANIFEST_VAR$')" "containers given MANIFEST_VAR"
-assert_eq 3 "$(count "^ *value: \"mv-$$\"\$")" "MANIFEST_VAR values"
+assert_eq 1 "$(count '^kind: Secret$')" "Secrets (the release's config)"
+assert_eq 1 "$(count "mv-$$")" "MANIFEST_VAR values (the Secret's only)"
 
 # Structure, by a YAML parser, where python3-yaml is installed.
 if python3 -c 'import yaml' 2>/dev/null; then
@@ -68,7 +69,10 @@ errors = []
 def want(what, got, expected):
     if got != expected:
         errors.append("%s: expected %r, got %r" % (what, expected, got))
-want("kinds", sorted(by_kind), ["Deployment", "Job", "NetworkPolicy"])
+want("kinds", sorted(by_kind), ["Deployment", "Job", "Namespace", "NetworkPolicy", "Secret", "Service"])
+secret = by_kind.get("Secret", [{}])[0]
+want("secret name", secret.get("metadata", {}).get("name"), app + "-production-config-v1")
+want("secret MANIFEST_VAR", secret.get("stringData", {}).get("MANIFEST_VAR"), var)
 policy = by_kind.get("NetworkPolicy", [{}])[0]
 want("policy selects", policy.get("spec", {}).get("podSelector"),
      {"matchLabels": {"porter.app": app, "porter.env": "production"}})
@@ -85,8 +89,7 @@ for name, replicas in ((app + "-production-web", 2), (app + "-production-worker"
     c = d["spec"]["template"]["spec"]["containers"]
     want(name + " containers", len(c), 1)
     want(name + " image", c[0]["image"], image)
-    env = {e["name"]: e["value"] for e in c[0].get("env", [])}
-    want(name + " MANIFEST_VAR", env.get("MANIFEST_VAR"), var)
+    want(name + " envFrom", c[0].get("envFrom"), [{"secretRef": {"name": app + "-production-config-v1"}}])
 worker = deps.get(app + "-production-worker")
 if worker:
     want("worker command", worker["spec"]["template"]["spec"]["containers"][0].get("command"),

@@ -20,42 +20,261 @@ release::ReleasePlan sample_plan() {
   return plan;
 }
 
+const ClusterSite kSite{"shop-ns", "apps.example.com", "regcred"};
+
 std::string env_value(const YAML::Node& container, const std::string& name) {
   for (const auto& variable : container["env"])
     if (variable["name"].as<std::string>() == name) return variable["value"].as<std::string>();
   return "<unset>";
 }
 
-TEST(Manifests, ClusterFormHasADeploymentPerServiceAndAPredeployJob) {
-  auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan()));
-  ASSERT_EQ(documents.size(), 4u);
-  EXPECT_EQ(documents[0]["kind"].as<std::string>(), "NetworkPolicy");
-  EXPECT_EQ(documents[1]["kind"].as<std::string>(), "Job");
-  EXPECT_EQ(documents[1]["spec"]["template"]["spec"]["restartPolicy"].as<std::string>(), "Never");
-  EXPECT_EQ(documents[1]["spec"]["backoffLimit"].as<int>(), 0);
+std::vector<std::string> kinds(const std::vector<YAML::Node>& documents) {
+  std::vector<std::string> kinds;
+  for (const auto& document : documents) kinds.push_back(document["kind"].as<std::string>());
+  return kinds;
+}
 
-  const auto& web = documents[2];
+std::vector<YAML::Node> of_kind(const std::vector<YAML::Node>& documents, const std::string& kind) {
+  std::vector<YAML::Node> found;
+  for (const auto& document : documents)
+    if (document["kind"].as<std::string>() == kind) found.push_back(document);
+  return found;
+}
+
+// The documents that run pods: Deployments and the Job.
+std::vector<YAML::Node> workloads(const std::vector<YAML::Node>& documents) {
+  std::vector<YAML::Node> found;
+  for (const auto& document : documents)
+    if (document["spec"] && document["spec"]["template"]) found.push_back(document);
+  return found;
+}
+
+YAML::Node first_container(const YAML::Node& workload) { return workload["spec"]["template"]["spec"]["containers"][0]; }
+
+TEST(Manifests, ClusterFormHasSetupThenPredeployThenServices) {
+  auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan(), kSite));
+  EXPECT_EQ(kinds(documents), (std::vector<std::string>{"Namespace", "NetworkPolicy", "Secret", "Job", "Deployment",
+                                                        "Service", "Ingress", "Deployment"}));
+  EXPECT_EQ(render_cluster_manifests(sample_plan(), kSite),
+            render_release_setup(sample_plan(), kSite) + "---\n" + render_predeploy_job(sample_plan(), kSite) +
+                render_release_services(sample_plan(), kSite));
+
+  auto plan = sample_plan();
+  plan.predeploy.clear();
+  EXPECT_TRUE(of_kind(YAML::LoadAll(render_cluster_manifests(plan, kSite)), "Job").empty());
+}
+
+TEST(Manifests, ClusterFormHasADeploymentPerService) {
+  const auto deployments = of_kind(YAML::LoadAll(render_release_services(sample_plan(), kSite)), "Deployment");
+  ASSERT_EQ(deployments.size(), 2u);
+
+  const auto& web = deployments[0];
   EXPECT_EQ(web["apiVersion"].as<std::string>(), "apps/v1");
-  EXPECT_EQ(web["kind"].as<std::string>(), "Deployment");
   EXPECT_EQ(web["metadata"]["name"].as<std::string>(), "shop-production-web");
   EXPECT_EQ(web["spec"]["replicas"].as<int>(), 3);
   EXPECT_EQ(web["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(),
             web["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"].as<std::string>());
-  const auto container = web["spec"]["template"]["spec"]["containers"][0];
+  const auto container = first_container(web);
   EXPECT_EQ(container["image"].as<std::string>(), "127.0.0.1:5000/shop@sha256:abc");
   EXPECT_EQ(container["command"].as<std::vector<std::string>>(), (std::vector<std::string>{"/bin/sh", "-c", "./serve"}));
-  EXPECT_EQ(env_value(container, "DATABASE_URL"), "postgres://u:p@db/shop");
   EXPECT_EQ(env_value(container, "PORT"), std::to_string(kDefaultContainerPort));
   EXPECT_EQ(container["ports"][0]["containerPort"].as<int>(), kDefaultContainerPort);
+  EXPECT_FALSE(container["ports"][0]["hostPort"]);
   EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
   EXPECT_EQ(container["readinessProbe"]["failureThreshold"].as<int>(), 9);
 
-  const auto& worker = documents[3];
+  const auto& worker = deployments[1];
+  EXPECT_EQ(worker["metadata"]["name"].as<std::string>(), "shop-production-worker");
   EXPECT_EQ(worker["spec"]["replicas"].as<int>(), 2);
-  const auto worker_container = worker["spec"]["template"]["spec"]["containers"][0];
+  const auto worker_container = first_container(worker);
   EXPECT_FALSE(worker_container["ports"]);
   EXPECT_FALSE(worker_container["readinessProbe"]);
-  EXPECT_EQ(env_value(worker_container, "PORT"), "<unset>");
+  EXPECT_FALSE(worker_container["env"]);  // not even PORT
+}
+
+TEST(Manifests, TheSecretHoldsEveryConfigVarUnderTheReleasesName) {
+  auto plan = sample_plan();
+  plan.config["API_TOKEN"] = "tok-123";
+  const auto secrets = of_kind(YAML::LoadAll(render_release_setup(plan, kSite)), "Secret");
+  ASSERT_EQ(secrets.size(), 1u);
+  const auto& secret = secrets[0];
+  EXPECT_EQ(config_secret_name(plan), "shop-production-config-v7");
+  EXPECT_EQ(secret["metadata"]["name"].as<std::string>(), config_secret_name(plan));
+  EXPECT_EQ(secret["metadata"]["namespace"].as<std::string>(), "shop-ns");
+  EXPECT_EQ(secret["metadata"]["labels"]["porter.service"].as<std::string>(), "config");
+  EXPECT_EQ(secret["type"].as<std::string>(), "Opaque");
+  const auto data = secret["stringData"];
+  EXPECT_EQ(data["DATABASE_URL"].as<std::string>(), "postgres://u:p@db/shop");
+  EXPECT_EQ(data["API_TOKEN"].as<std::string>(), "tok-123");
+  EXPECT_FALSE(data["PORT"]);  // the gateway sets PORT, as on the local engine
+  EXPECT_EQ(data.size(), 2u);
+
+  plan.version = 8;
+  EXPECT_EQ(config_secret_name(plan), "shop-production-config-v8");
+}
+
+// Deployments and Jobs are readable by more people than Secrets.
+TEST(Manifests, NoConfigValueIsInADeploymentOrJob) {
+  auto plan = sample_plan();
+  plan.config["API_TOKEN"] = "tok-123";
+  const auto all = render_cluster_manifests(plan, kSite);
+  const auto pods = render_predeploy_job(plan, kSite) + render_release_services(plan, kSite);
+  for (const auto& [name, value] : plan.config) {
+    if (name == "PORT") continue;
+    EXPECT_NE(all.find(value), std::string::npos) << value;  // in the Secret: the search below can find it
+    EXPECT_EQ(pods.find(value), std::string::npos) << value;
+  }
+  for (const auto& workload : workloads(YAML::LoadAll(pods))) {
+    const auto container = first_container(workload);
+    EXPECT_EQ(container["envFrom"][0]["secretRef"]["name"].as<std::string>(), config_secret_name(plan));
+    for (const auto& variable : container["env"]) EXPECT_EQ(variable["name"].as<std::string>(), "PORT");
+  }
+}
+
+TEST(Manifests, DeploymentsRollWithoutDroppingBelowTheirReplicas) {
+  auto plan = sample_plan();
+  plan.services[0].healthcheck = {"/healthz", std::chrono::seconds(5), 60};
+  const auto deployments = of_kind(YAML::LoadAll(render_release_services(plan, kSite)), "Deployment");
+  ASSERT_EQ(deployments.size(), 2u);
+  for (const auto& deployment : deployments) {
+    const auto spec = deployment["spec"];
+    EXPECT_EQ(spec["strategy"]["type"].as<std::string>(), "RollingUpdate");
+    EXPECT_EQ(spec["strategy"]["rollingUpdate"]["maxUnavailable"].as<int>(), 0);
+    EXPECT_EQ(spec["strategy"]["rollingUpdate"]["maxSurge"].as<int>(), 1);
+    EXPECT_EQ(spec["revisionHistoryLimit"].as<int>(), 5);
+    EXPECT_EQ(deployment["metadata"]["namespace"].as<std::string>(), "shop-ns");
+  }
+  EXPECT_EQ(deployments[0]["spec"]["progressDeadlineSeconds"].as<int>(), 300);  // web: 5s x 60 attempts
+  EXPECT_EQ(deployments[1]["spec"]["progressDeadlineSeconds"].as<int>(), 120);
+
+  plan.services[0].healthcheck = {"/healthz", std::chrono::seconds(1), 3};
+  const auto quick = of_kind(YAML::LoadAll(render_release_services(plan, kSite)), "Deployment");
+  EXPECT_EQ(quick[0]["spec"]["progressDeadlineSeconds"].as<int>(), 30);  // the floor
+}
+
+// A release that only changes config vars must still replace the pods.
+TEST(Manifests, ANewReleaseChangesThePodTemplate) {
+  auto plan = sample_plan();
+  const auto before = of_kind(YAML::LoadAll(render_release_services(plan, kSite)), "Deployment");
+  plan.version = 8;
+  const auto after = of_kind(YAML::LoadAll(render_release_services(plan, kSite)), "Deployment");
+  ASSERT_EQ(before.size(), after.size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(before[i]["spec"]["template"]["metadata"]["labels"]["porter.release"].as<std::string>(), "v7");
+    EXPECT_EQ(after[i]["spec"]["template"]["metadata"]["labels"]["porter.release"].as<std::string>(), "v8");
+    EXPECT_EQ(first_container(after[i])["envFrom"][0]["secretRef"]["name"].as<std::string>(),
+              "shop-production-config-v8");
+  }
+}
+
+TEST(Manifests, ThePredeployJobRunsOnceWithinItsTimeout) {
+  auto plan = sample_plan();
+  plan.predeploy_timeout = std::chrono::seconds(900);
+  const auto job = YAML::Load(render_predeploy_job(plan, kSite));
+  EXPECT_EQ(job["kind"].as<std::string>(), "Job");
+  EXPECT_EQ(job["metadata"]["name"].as<std::string>(), "shop-production-predeploy-v7");
+  EXPECT_EQ(job["metadata"]["namespace"].as<std::string>(), "shop-ns");
+  EXPECT_EQ(job["spec"]["backoffLimit"].as<int>(), 0);
+  EXPECT_EQ(job["spec"]["activeDeadlineSeconds"].as<int>(), 900);
+  EXPECT_EQ(job["spec"]["ttlSecondsAfterFinished"].as<int>(), 86400);
+  EXPECT_EQ(job["spec"]["template"]["spec"]["restartPolicy"].as<std::string>(), "Never");
+  const auto container = first_container(job);
+  EXPECT_EQ(container["command"].as<std::vector<std::string>>(), plan.predeploy);
+  EXPECT_EQ(container["envFrom"][0]["secretRef"]["name"].as<std::string>(), "shop-production-config-v7");
+  EXPECT_FALSE(container["env"]);
+}
+
+TEST(Manifests, TheWebServiceSendsPort80ToTheContainerPort) {
+  auto plan = sample_plan();
+  plan.services[0].port = 8080;
+  const auto documents = YAML::LoadAll(render_release_services(plan, kSite));
+  const auto services = of_kind(documents, "Service");
+  ASSERT_EQ(services.size(), 1u);
+  const auto& service = services[0];
+  EXPECT_EQ(service["metadata"]["name"].as<std::string>(), "shop-production-web");
+  EXPECT_EQ(service["metadata"]["namespace"].as<std::string>(), "shop-ns");
+  EXPECT_EQ(service["spec"]["ports"][0]["port"].as<int>(), 80);
+  EXPECT_EQ(service["spec"]["ports"][0]["targetPort"].as<int>(), 8080);
+  const auto web = of_kind(documents, "Deployment")[0];
+  EXPECT_EQ(first_container(web)["ports"][0]["containerPort"].as<int>(), 8080);
+  EXPECT_EQ(service["spec"]["selector"]["app.kubernetes.io/name"].as<std::string>(),
+            web["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"].as<std::string>());
+
+  plan.services.erase(plan.services.begin());  // no web: no Service, no Ingress
+  EXPECT_EQ(kinds(YAML::LoadAll(render_release_services(plan, kSite))), (std::vector<std::string>{"Deployment"}));
+}
+
+TEST(Manifests, TheIngressRoutesTheEnvironmentsHostWithTheWebTimeouts) {
+  auto plan = sample_plan();
+  plan.services[0].timeouts = {std::chrono::seconds(3), std::chrono::seconds(30), std::chrono::seconds(120)};
+  const auto text = render_release_services(plan, kSite);
+  const auto ingresses = of_kind(YAML::LoadAll(text), "Ingress");
+  ASSERT_EQ(ingresses.size(), 1u);
+  const auto& ingress = ingresses[0];
+  EXPECT_EQ(ingress["apiVersion"].as<std::string>(), "networking.k8s.io/v1");
+  EXPECT_EQ(ingress["metadata"]["namespace"].as<std::string>(), "shop-ns");
+  const auto rule = ingress["spec"]["rules"][0];
+  EXPECT_EQ(rule["host"].as<std::string>(), "production.shop.apps.example.com");
+  const auto path = rule["http"]["paths"][0];
+  EXPECT_EQ(path["path"].as<std::string>(), "/");
+  EXPECT_EQ(path["pathType"].as<std::string>(), "Prefix");
+  EXPECT_EQ(path["backend"]["service"]["name"].as<std::string>(), "shop-production-web");
+  EXPECT_EQ(path["backend"]["service"]["port"]["number"].as<int>(), 80);
+  const auto annotations = ingress["metadata"]["annotations"];
+  EXPECT_EQ(annotations["nginx.ingress.kubernetes.io/proxy-connect-timeout"].as<std::string>(), "3");
+  EXPECT_EQ(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"].as<std::string>(), "30");
+  EXPECT_EQ(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"].as<std::string>(), "120");
+  // Annotations are strings: a bare 120 would be a number, and kubectl refuses it.
+  EXPECT_NE(text.find("nginx.ingress.kubernetes.io/proxy-read-timeout: \"120\""), std::string::npos);
+}
+
+TEST(Manifests, NoIngressWithoutADomain) {
+  const ClusterSite no_domain{"shop-ns", "", ""};
+  EXPECT_TRUE(of_kind(YAML::LoadAll(render_release_services(sample_plan(), no_domain)), "Ingress").empty());
+  EXPECT_EQ(of_kind(YAML::LoadAll(render_release_services(sample_plan(), no_domain)), "Service").size(), 1u);
+}
+
+TEST(Manifests, ImagePullSecretsOnlyWhenTheSiteHasOne) {
+  const auto with = workloads(YAML::LoadAll(render_cluster_manifests(sample_plan(), kSite)));
+  ASSERT_EQ(with.size(), 3u);
+  for (const auto& workload : with)
+    EXPECT_EQ(workload["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"].as<std::string>(), "regcred");
+  const auto without = workloads(YAML::LoadAll(render_cluster_manifests(sample_plan(), {"shop-ns", "", ""})));
+  ASSERT_EQ(without.size(), 3u);
+  for (const auto& workload : without) EXPECT_FALSE(workload["spec"]["template"]["spec"]["imagePullSecrets"]);
+}
+
+// `kubectl get deploy,svc,ing,secret,job -l porter.app=shop,porter.env=production` finds them all.
+TEST(Manifests, EveryClusterObjectIsLabelledAndNamespaced) {
+  const auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan(), kSite));
+  for (const auto& document : documents) {
+    const auto kind = document["kind"].as<std::string>();
+    const auto metadata = document["metadata"];
+    EXPECT_EQ(metadata["labels"]["porter.app"].as<std::string>(), "shop") << kind;
+    EXPECT_EQ(metadata["labels"]["porter.env"].as<std::string>(), "production") << kind;
+    EXPECT_EQ(metadata["labels"]["app.kubernetes.io/managed-by"].as<std::string>(), "porter") << kind;
+    if (kind == "Namespace") {
+      EXPECT_EQ(metadata["name"].as<std::string>(), "shop-ns");
+      EXPECT_FALSE(metadata["namespace"]);
+    } else {
+      EXPECT_EQ(metadata["namespace"].as<std::string>(), "shop-ns") << kind;
+      EXPECT_EQ(metadata["labels"]["porter.release"].as<std::string>(), "v7") << kind;
+    }
+  }
+  for (const auto& workload : workloads(documents))
+    EXPECT_EQ(workload["spec"]["template"]["metadata"]["labels"]["porter.release"].as<std::string>(), "v7");
+}
+
+TEST(Manifests, WithoutASiteTheNamespaceIsTheEnvironmentsAndThereIsNoIngress) {
+  const auto plan = sample_plan();
+  EXPECT_EQ(default_namespace(plan), "shop-production");
+  const auto documents = YAML::LoadAll(render_cluster_manifests(plan));
+  EXPECT_EQ(kinds(documents), (std::vector<std::string>{"Namespace", "NetworkPolicy", "Secret", "Job", "Deployment",
+                                                        "Service", "Deployment"}));
+  EXPECT_EQ(documents[0]["metadata"]["name"].as<std::string>(), "shop-production");
+  for (std::size_t i = 1; i < documents.size(); ++i)
+    EXPECT_EQ(documents[i]["metadata"]["namespace"].as<std::string>(), "shop-production");
+  EXPECT_FALSE(workloads(documents)[0]["spec"]["template"]["spec"]["imagePullSecrets"]);
 }
 
 TEST(Manifests, LocalFormIsOneReplicaWithAPortPublishedOnLoopback) {
@@ -73,11 +292,78 @@ TEST(Manifests, LocalFormIsOneReplicaWithAPortPublishedOnLoopback) {
   EXPECT_EQ(container["readinessProbe"]["httpGet"]["port"].as<int>(), 8000);
 }
 
+// The local engine (podman kube play) gets exactly what it got before the
+// cluster form existed: config inline, no namespace, no rollout settings.
+TEST(Manifests, LocalFormIsUnchanged) {
+  auto plan = sample_plan();
+  Placement placement{"shop-production-v7-web-0", 1, 41002, 8000};
+  EXPECT_EQ(render_deployment(plan, plan.services[0], placement), R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop-production-v7-web-0
+  labels:
+    app.kubernetes.io/name: shop-production-web
+    porter.app: shop
+    porter.env: production
+    porter.service: web
+    porter.release: v7
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: shop-production-web
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: shop-production-web
+        porter.app: shop
+        porter.env: production
+        porter.service: web
+        porter.release: v7
+    spec:
+      hostUsers: false
+      restartPolicy: Always
+      terminationGracePeriodSeconds: 5
+      containers:
+        - name: web
+          image: 127.0.0.1:5000/shop@sha256:abc
+          imagePullPolicy: IfNotPresent
+          command: [/bin/sh, -c, ./serve]
+          env:
+            - name: DATABASE_URL
+              value: "postgres://u:p@db/shop"
+            - name: PORT
+              value: "8000"
+          securityContext:
+            capabilities:
+              drop: [NET_RAW, SYS_CHROOT]
+          ports:
+            - containerPort: 8000
+              hostPort: 41002
+              hostIP: 127.0.0.1
+          readinessProbe:
+            httpGet:
+              path: /healthz
+              port: 8000
+            timeoutSeconds: 2
+            periodSeconds: 1
+            failureThreshold: 9
+)");
+
+  const auto job = YAML::Load(render_predeploy_job(plan));
+  EXPECT_FALSE(job["metadata"]["namespace"]);
+  EXPECT_FALSE(job["metadata"]["labels"]["app.kubernetes.io/managed-by"]);
+  EXPECT_FALSE(job["spec"]["ttlSecondsAfterFinished"]);
+  EXPECT_EQ(job["spec"]["backoffLimit"].as<int>(), 0);
+  const auto container = first_container(job);
+  EXPECT_EQ(env_value(container, "DATABASE_URL"), "postgres://u:p@db/shop");
+  EXPECT_FALSE(container["envFrom"]);
+  EXPECT_FALSE(job["spec"]["template"]["spec"]["imagePullSecrets"]);
+}
+
 TEST(Manifests, PodsRunInTheirOwnUserNamespaceWithoutRawSocketsOrChroot) {
-  auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan()));
-  for (const auto& document : documents) {
-    if (document["kind"].as<std::string>() == "NetworkPolicy") continue;
-    const auto pod = document["spec"]["template"]["spec"];
+  for (const auto& workload : workloads(YAML::LoadAll(render_cluster_manifests(sample_plan(), kSite)))) {
+    const auto pod = workload["spec"]["template"]["spec"];
     EXPECT_FALSE(pod["hostUsers"].as<bool>());
     EXPECT_FALSE(pod["hostNetwork"]);
     EXPECT_EQ(pod["containers"][0]["securityContext"]["capabilities"]["drop"].as<std::vector<std::string>>(),
@@ -87,19 +373,24 @@ TEST(Manifests, PodsRunInTheirOwnUserNamespaceWithoutRawSocketsOrChroot) {
 
 // Every pod of the release (the predeploy's too) is selected by the policy.
 TEST(Manifests, TheNetworkPolicyIsolatesTheEnvironment) {
-  auto documents = YAML::LoadAll(render_cluster_manifests(sample_plan()));
-  const auto policy = documents[0];
-  ASSERT_EQ(policy["kind"].as<std::string>(), "NetworkPolicy");
+  const auto text = render_cluster_manifests(sample_plan(), kSite);
+  const auto documents = YAML::LoadAll(text);
+  const auto policies = of_kind(documents, "NetworkPolicy");
+  ASSERT_EQ(policies.size(), 1u);
+  const auto& policy = policies[0];
+  EXPECT_EQ(policy["metadata"]["namespace"].as<std::string>(), "shop-ns");
   const auto selected = policy["spec"]["podSelector"]["matchLabels"];
   EXPECT_EQ(selected.size(), 2u);
-  for (std::size_t i = 1; i < documents.size(); ++i) {
-    const auto labels = documents[i]["spec"]["template"]["metadata"]["labels"];
+  for (const auto& workload : workloads(documents)) {
+    const auto labels = workload["spec"]["template"]["metadata"]["labels"];
     for (const auto& label : selected)
       EXPECT_EQ(labels[label.first.as<std::string>()].as<std::string>(), label.second.as<std::string>())
-          << documents[i]["kind"].as<std::string>();
+          << workload["kind"].as<std::string>();
   }
   EXPECT_EQ(policy["spec"]["policyTypes"].as<std::vector<std::string>>(),
             (std::vector<std::string>{"Ingress", "Egress"}));
+  // Label values are strings: a bare true is a boolean, and kubectl refuses it.
+  EXPECT_NE(text.find(std::string(kIngressNamespaceLabel) + ": \"true\""), std::string::npos);
   const auto internet = policy["spec"]["egress"][2]["to"][0]["ipBlock"];
   EXPECT_EQ(internet["cidr"].as<std::string>(), "0.0.0.0/0");
   EXPECT_EQ(internet["except"].as<std::vector<std::string>>(),
@@ -109,8 +400,10 @@ TEST(Manifests, TheNetworkPolicyIsolatesTheEnvironment) {
 TEST(Manifests, ValuesAreQuotedSafely) {
   auto plan = sample_plan();
   plan.config = {{"TRICKY", "a: b\n- c # d \"e\""}};
-  auto documents = YAML::LoadAll(render_cluster_manifests(plan));
-  EXPECT_EQ(env_value(documents[2]["spec"]["template"]["spec"]["containers"][0], "TRICKY"), "a: b\n- c # d \"e\"");
+  const auto secret = of_kind(YAML::LoadAll(render_release_setup(plan, kSite)), "Secret")[0];
+  EXPECT_EQ(secret["stringData"]["TRICKY"].as<std::string>(), "a: b\n- c # d \"e\"");
+  const auto local = YAML::Load(render_deployment(plan, plan.services[1], {"shop-production-v7-worker-0"}));
+  EXPECT_EQ(env_value(first_container(local), "TRICKY"), "a: b\n- c # d \"e\"");
 }
 
 }  // namespace

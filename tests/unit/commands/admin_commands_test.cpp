@@ -53,9 +53,10 @@ class AdminCommandsTest : public ::testing::Test {
   state::Store store_{dir_ / "state.db"};
   pipeline::EnvLocks locks_;
   test::FakeDriver driver_;
+  cluster::Drivers drivers_{driver_};
   pipeline::LifecycleHooks hooks_{config_.hooks_dir};
   git::RepoStore repos_{config_.repos_dir()};
-  AdminCommands commands_{{config_, store_, locks_, {store_, driver_, hooks_}, repos_,
+  AdminCommands commands_{{config_, store_, locks_, {store_, drivers_, hooks_}, repos_,
                            [](const std::string&) { return ok(); }}};
 };
 

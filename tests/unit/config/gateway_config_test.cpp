@@ -182,6 +182,53 @@ TEST(GatewayConfig, RefusesBadConnectionLimits) {
   EXPECT_NE(parse_error("limits: {max_startups: 10}").find("max_startups"), std::string::npos);
 }
 
+TEST(GatewayConfig, ReadsClusterPerEnvironment) {
+  auto config = parse_ok(R"(
+registry: 127.0.0.1:5000
+kubectl: /opt/kube/kubectl
+environments:
+  production:
+    cluster: kubernetes
+    kubeconfig: /etc/porter/prod.kubeconfig
+    context: prod
+    namespace: shop-production
+    registry: registry.internal:5000
+    domain: shop.example.com
+    image_pull_secret: pull
+  staging: {cluster: kubernetes, kubeconfig: /etc/porter/staging.kubeconfig}
+  development: {cluster: local}
+)");
+  const auto& production = config.cluster_for("production");
+  EXPECT_EQ(production.kind, ClusterTarget::Kind::kubernetes);
+  EXPECT_EQ(production.kubeconfig, "/etc/porter/prod.kubeconfig");
+  EXPECT_EQ(production.context, "prod");
+  EXPECT_EQ(production.namespace_name, "shop-production");
+  EXPECT_EQ(production.domain, "shop.example.com");
+  EXPECT_EQ(production.image_pull_secret, "pull");
+  EXPECT_EQ(config.registry_for("production"), "registry.internal:5000");
+  EXPECT_EQ(config.registry_for("staging"), "127.0.0.1:5000");
+  EXPECT_EQ(config.cluster_for("staging").kind, ClusterTarget::Kind::kubernetes);
+  EXPECT_EQ(config.cluster_for("development").kind, ClusterTarget::Kind::local);
+  EXPECT_EQ(config.cluster_for("qa").kind, ClusterTarget::Kind::local);  // not listed
+  EXPECT_EQ(config.kubectl, "/opt/kube/kubectl");
+}
+
+TEST(GatewayConfig, RefusesBadClusters) {
+  EXPECT_NE(parse_error("environments: {production: {cluster: kubernetes}}").find("kubeconfig' is required"),
+            std::string::npos);
+  EXPECT_NE(parse_error("environments: {production: {cluster: nomad}}").find("local or kubernetes"),
+            std::string::npos);
+  EXPECT_NE(parse_error("environments: {production: {cluster: local, domain: x.com}}").find("no other key"),
+            std::string::npos);
+  EXPECT_NE(parse_error("environments: {production: {cluster: kubernetes, kubeconfig: k, clutser: 1}}")
+                .find("clutser"),
+            std::string::npos);
+  EXPECT_NE(parse_error("environments: {production: {cluster: kubernetes, kubeconfig: k, namespace: Shop_1}}")
+                .find("DNS label"),
+            std::string::npos);
+  EXPECT_NE(parse_error("environments: {Prod: {cluster: local}}").find("environment name"), std::string::npos);
+}
+
 TEST(HostPort, ParsesAndRejects) {
   EXPECT_EQ(parse_host_port("127.0.0.1:2222"), std::make_pair(std::string("127.0.0.1"), 2222));
   EXPECT_EQ(parse_host_port("localhost:0"), std::make_pair(std::string("localhost"), 0));

@@ -64,7 +64,7 @@ class DeployTest : public ::testing::Test {
     RefUpdate update{old_sha, new_sha, ref};
     const auto id = store_.create_deploy({"shop", "production", ref, old_sha, new_sha, "alice"}, config_.logs_dir());
     DeployTarget target{id, "shop", "production", update, repo_.dir(), quarantine, "alice"};
-    Deployer deployer{config_, store_, builders_, {store_, driver_, hooks_}, jobs_};
+    Deployer deployer{config_, store_, builders_, {store_, drivers_, hooks_}, jobs_};
     return {run_deploy(target, progress_, deployer), id};
   }
 
@@ -102,6 +102,7 @@ class DeployTest : public ::testing::Test {
   builders::BuilderRegistry builders_;
   test::FakeBuilder& builder_ = test::add_fake_builder(builders_);
   test::FakeDriver driver_;
+  cluster::Drivers drivers_{driver_};
   LifecycleHooks hooks_{config_.hooks_dir};
   test::Collected out_;
   std::shared_ptr<proc::CancelToken> cancel_ = std::make_shared<proc::CancelToken>();

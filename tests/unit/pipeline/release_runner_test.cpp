@@ -63,8 +63,9 @@ class ReleaseRunnerTest : public ::testing::Test {
   test::TempDir dir_{"release"};
   state::Store store_{dir_ / "state.db"};
   FakeDriver driver_;
+  cluster::Drivers drivers_{driver_};
   LifecycleHooks hooks_{dir_ / "hooks"};
-  Releaser releaser_{store_, driver_, hooks_};
+  Releaser releaser_{store_, drivers_, hooks_};
   Collected out_;
   std::shared_ptr<proc::CancelToken> cancel_ = std::make_shared<proc::CancelToken>();
   Progress progress_{out_.writer(), cancel_};

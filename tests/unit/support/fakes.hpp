@@ -84,13 +84,14 @@ inline FakeBuilder& add_fake_builder(builders::BuilderRegistry& registry) {
 class FakeDriver final : public cluster::Driver {
  public:
   // How the next calls go.
+  std::optional<std::string> prepare_error;
   int predeploy_exit = 0;
   std::optional<std::string> start_error;
   std::optional<std::string> route_error;
   std::string url = "http://production.shop.test";
 
-  // Every call, in order: "predeploy v2", "start v2", "route v2",
-  // "stop pod-web-0-v1 pod-web-1-v1" ("stop" alone for no replicas).
+  // Every call but prepare, in order: "predeploy v2", "start v2", "route v2",
+  // "stop pod-web-0-v1 pod-web-1-v1" (abandon or retire; "stop" alone for no replicas).
   std::vector<std::string> calls;
   std::vector<release::ReleasePlan> started;      // plans given to start()
   std::map<int, std::vector<release::Replica>> replicas;  // by version, as start() returned them
@@ -108,6 +109,11 @@ class FakeDriver final : public cluster::Driver {
   }
 
   std::string name() const override { return "fake"; }
+
+  Result<> prepare(const release::ReleasePlan&, const cluster::Output&, const proc::CancelToken&) override {
+    if (prepare_error) return fail(*prepare_error);
+    return ok();
+  }
 
   proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
                                 const proc::CancelToken&) override {
@@ -142,16 +148,25 @@ class FakeDriver final : public cluster::Driver {
     return url;
   }
 
-  void stop(const std::vector<release::Replica>& stopped) override {
-    std::string call = "stop";
-    for (const auto& replica : stopped) call += " " + replica.pod;
-    calls.push_back(call);
+  void abandon(const release::ReleasePlan&, const std::vector<release::Replica>& started,
+               const release::ReleasePlan*) override {
+    stop(started);
+  }
+  void retire(const release::ReleasePlan&, const std::vector<release::Replica>& replicas,
+              const release::ReleasePlan&) override {
+    stop(replicas);
   }
 
   bool is_running(const release::Replica&) override { return true; }
   bool restore(const release::ReleasePlan&, const release::Replica&) override { return true; }
 
  private:
+  void stop(const std::vector<release::Replica>& stopped) {
+    std::string call = "stop";
+    for (const auto& replica : stopped) call += " " + replica.pod;
+    calls.push_back(call);
+  }
+
   int next_port_ = 40000;
 };
 

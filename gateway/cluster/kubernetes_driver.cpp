@@ -1,0 +1,346 @@
+#include "cluster/kubernetes_driver.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "util/clock.hpp"
+#include "util/file.hpp"
+#include "util/log.hpp"
+
+namespace porter::cluster {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using release::ReleasePlan;
+
+constexpr std::chrono::milliseconds kPollInterval{500};
+constexpr std::chrono::seconds kRolloutSlack{60};  // beyond the Deployments' own progress deadlines
+constexpr std::size_t kMaxReasonChars = 200;
+
+// Container states a pod does not leave by waiting longer.
+const std::set<std::string> kStuckReasons = {"CrashLoopBackOff", "ImagePullBackOff", "CreateContainerConfigError",
+                                             "CreateContainerError", "InvalidImageName", "RunContainerError"};
+
+// ---- reading kubectl's JSON ----
+
+const YAML::Node kMissing(YAML::NodeType::Undefined);
+
+// node.a.b.c, or an undefined node when any step is missing.
+YAML::Node at(const YAML::Node& node, std::initializer_list<const char*> path) {
+  std::optional<YAML::Node> current(node);  // emplace, never assign: assigning yaml-cpp nodes rewrites them
+  for (const char* key : path) {
+    if (!current->IsMap()) return kMissing;
+    const YAML::Node& map = *current;
+    YAML::Node child = map[key];
+    if (!child.IsDefined()) return kMissing;
+    current.emplace(child);
+  }
+  return *current;
+}
+
+std::string text(const YAML::Node& node) { return node.IsDefined() && node.IsScalar() ? node.Scalar() : ""; }
+
+int number(const YAML::Node& node) {
+  const auto value = text(node);
+  return value.empty() ? 0 : std::atoi(value.c_str());
+}
+
+std::vector<YAML::Node> items(const YAML::Node& list) {
+  std::vector<YAML::Node> found;
+  const auto sequence = at(list, {"items"});
+  if (sequence.IsDefined() && sequence.IsSequence())
+    for (const auto& item : sequence) found.push_back(item);
+  return found;
+}
+
+struct Condition {
+  std::string status, reason, message;
+};
+
+std::optional<Condition> condition(const YAML::Node& object, const std::string& type) {
+  const auto conditions = at(object, {"status", "conditions"});
+  if (!conditions.IsDefined() || !conditions.IsSequence()) return std::nullopt;
+  for (const auto& entry : conditions)
+    if (text(at(entry, {"type"})) == type)
+      return Condition{text(at(entry, {"status"})), text(at(entry, {"reason"})), text(at(entry, {"message"}))};
+  return std::nullopt;
+}
+
+// What the tests and the pusher need of a pod.
+struct PodState {
+  std::string name, service, phase;
+  bool ready = false;
+  bool deleting = false;
+  std::string waiting_reason, waiting_message;
+  std::optional<int> exit_code, last_exit_code;  // the container's current and previous run
+};
+
+PodState pod_state(const YAML::Node& pod) {
+  PodState state;
+  state.name = text(at(pod, {"metadata", "name"}));
+  state.service = text(at(pod, {"metadata", "labels", "porter.service"}));
+  state.phase = text(at(pod, {"status", "phase"}));
+  state.deleting = at(pod, {"metadata", "deletionTimestamp"}).IsDefined();
+  const auto ready = condition(pod, "Ready");
+  state.ready = ready && ready->status == "True";
+  const auto containers = at(pod, {"status", "containerStatuses"});
+  if (containers.IsDefined() && containers.IsSequence() && containers.size() > 0) {
+    const YAML::Node container = containers[0];
+    state.waiting_reason = text(at(container, {"state", "waiting", "reason"}));
+    state.waiting_message = text(at(container, {"state", "waiting", "message"}));
+    if (const auto code = at(container, {"state", "terminated", "exitCode"}); code.IsDefined())
+      state.exit_code = number(code);
+    if (const auto code = at(container, {"lastState", "terminated", "exitCode"}); code.IsDefined())
+      state.last_exit_code = number(code);
+  }
+  return state;
+}
+
+std::vector<PodState> pod_states(const YAML::Node& list) {
+  std::vector<PodState> pods;
+  for (const auto& pod : items(list)) pods.push_back(pod_state(pod));
+  return pods;
+}
+
+// "web: CrashLoopBackOff (exit 3): back-off 10s restarting failed container"
+std::optional<std::string> stuck(const PodState& pod) {
+  if (!kStuckReasons.contains(pod.waiting_reason)) return std::nullopt;
+  auto reason = pod.service + ": " + pod.waiting_reason;
+  if (pod.last_exit_code) reason += " (exit " + std::to_string(*pod.last_exit_code) + ")";
+  if (!pod.waiting_message.empty()) reason += ": " + pod.waiting_message.substr(0, kMaxReasonChars);
+  return reason;
+}
+
+// A Deployment whose every replica runs the applied spec and is available.
+bool rolled_out(const YAML::Node& deployment, int replicas) {
+  const auto status = at(deployment, {"status"});
+  return number(at(deployment, {"metadata", "generation"})) <= number(at(status, {"observedGeneration"})) &&
+         number(at(status, {"updatedReplicas"})) == replicas && number(at(status, {"replicas"})) == replicas &&
+         number(at(status, {"availableReplicas"})) == replicas;
+}
+
+std::optional<YAML::Node> named(const std::vector<YAML::Node>& objects, const std::string& name) {
+  for (const auto& object : objects)
+    if (text(at(object, {"metadata", "name"})) == name) return object;
+  return std::nullopt;
+}
+
+// ---- selectors ----
+
+std::string environment_selector(const ReleasePlan& plan) {
+  return "porter.app=" + plan.app + ",porter.env=" + plan.env + ",app.kubernetes.io/managed-by=porter";
+}
+
+std::string version_label(int version) { return "v" + std::to_string(version); }
+
+std::string release_selector(const ReleasePlan& plan) {
+  return environment_selector(plan) + ",porter.release=" + version_label(plan.version);
+}
+
+proc::RunResult ended(int exit_code, bool timed_out = false, bool cancelled = false) {
+  proc::RunResult result;
+  result.exit_code = exit_code;
+  result.timed_out = timed_out;
+  result.cancelled = cancelled;
+  return result;
+}
+
+std::string predeploy_job(const ReleasePlan& plan) {
+  return object_name(plan, "predeploy-" + version_label(plan.version));
+}
+
+// Where the rollout may take longest: a web service's health check budget.
+std::chrono::seconds rollout_budget(const ReleasePlan& plan) {
+  std::chrono::seconds budget{120};
+  if (const auto* web = plan.web())
+    budget = std::max(budget, web->healthcheck.timeout * web->healthcheck.attempts);
+  return budget + kRolloutSlack;
+}
+
+}  // namespace
+
+std::string KubernetesDriver::name() const {
+  return target_.context.empty() ? "kubernetes" : target_.context + " (kubernetes)";
+}
+
+ClusterSite KubernetesDriver::site(const ReleasePlan& plan) const {
+  return {target_.namespace_name.empty() ? default_namespace(plan) : target_.namespace_name, target_.domain,
+          target_.image_pull_secret};
+}
+
+Kubectl KubernetesDriver::kubectl(const ReleasePlan& plan) const {
+  return Kubectl(kubectl_, target_.kubeconfig, target_.context, site(plan).namespace_name);
+}
+
+fs::path KubernetesDriver::release_dir(const ReleasePlan& plan) const {
+  return releases_dir_ / plan.app / plan.env / version_label(plan.version);
+}
+
+// The file keeps config vars (the Secret): private to the gateway.
+Result<> KubernetesDriver::apply(const ReleasePlan& plan, const std::string& file,
+                                 const std::string& manifests) const {
+  const auto path = release_dir(plan) / file;
+  if (!util::write_private_file(path, manifests)) return fail("cannot write " + path.string());
+  if (auto applied = kubectl(plan).apply(path); !applied)
+    return fail("cluster " + name() + ": " + applied.error().message);
+  return ok();
+}
+
+Result<> KubernetesDriver::prepare(const ReleasePlan& plan, const Output& output, const proc::CancelToken&) {
+  if (auto applied = apply(plan, "setup.yaml", render_release_setup(plan, site(plan))); !applied) return applied;
+  output.detail("namespace " + site(plan).namespace_name + ", config " + config_secret_name(plan));
+  return ok();
+}
+
+proc::RunResult KubernetesDriver::run_predeploy(const ReleasePlan& plan, const proc::LineSink& output,
+                                                const proc::CancelToken& cancel) {
+  auto failed = [](const std::string& error) {
+    proc::RunResult result;
+    result.error = error;
+    return result;
+  };
+  if (auto applied = apply(plan, "predeploy.yaml", render_predeploy_job(plan, site(plan))); !applied)
+    return failed(applied.error().message);
+  const auto client = kubectl(plan);
+  const auto job_name = predeploy_job(plan);
+  const auto deadline = Clock::now() + plan.predeploy_timeout + kRolloutSlack;
+  bool logged = false;
+  while (true) {
+    auto job = client.get({"job", job_name});
+    auto pods = client.get({"pods", "-l", "job-name=" + job_name});
+    if (!job) return failed(job.error().message);
+    if (!pods) return failed(pods.error().message);
+    const auto states = pod_states(*pods);
+    const auto* pod = states.empty() ? nullptr : &states.front();
+    if (pod && !logged && (pod->phase == "Running" || pod->phase == "Succeeded" || pod->phase == "Failed")) {
+      // Follows the log until the container ends; then the Job's status is read again.
+      client.stream({"logs", "--follow", "pod/" + pod->name}, output, cancel, plan.predeploy_timeout);
+      logged = true;
+      continue;
+    }
+    if (const auto done = condition(*job, "Complete"); done && done->status == "True") return ended(0);
+    if (const auto gone = condition(*job, "Failed"); gone && gone->status == "True") {
+      return ended(pod && pod->exit_code ? *pod->exit_code : 1, gone->reason == "DeadlineExceeded");
+    }
+    if (pod)
+      if (auto reason = stuck(*pod)) return failed(*reason);
+    if (Clock::now() > deadline) return ended(-1, true);
+    if (!proc::sleep_until(cancel, Clock::now() + kPollInterval)) return ended(-1, false, true);
+  }
+}
+
+Result<std::vector<release::Replica>> KubernetesDriver::start(const ReleasePlan& plan, const Output& output,
+                                                              const proc::CancelToken& cancel) {
+  if (auto applied = apply(plan, "services.yaml", render_release_services(plan, site(plan))); !applied)
+    return std::unexpected(applied.error());
+  if (auto done = wait_rollout(plan, output, cancel); !done) return std::unexpected(done.error());
+  std::vector<release::Replica> replicas;
+  for (const auto& service : plan.services)
+    for (int index = 0; index < service.replicas; ++index)
+      replicas.push_back({service.name, index, object_name(plan, service.name), 0});
+  return replicas;
+}
+
+// Reports "web 2/3 ready, worker 1/1 ready" as it changes, until every
+// Deployment has rolled out; fails on the first reason a pod gives.
+Result<> KubernetesDriver::wait_rollout(const ReleasePlan& plan, const Output& output,
+                                        const proc::CancelToken& cancel) const {
+  const auto client = kubectl(plan);
+  const auto started = Clock::now();
+  const auto deadline = started + rollout_budget(plan);
+  const auto not_ready = "release " + version_label(plan.version) + " did not roll out: ";
+  std::string reported;
+  while (true) {
+    auto deployments = client.get({"deployments", "-l", environment_selector(plan)});
+    auto pods = client.get({"pods", "-l", release_selector(plan)});
+    if (!deployments) return fail("cluster " + name() + ": " + deployments.error().message);
+    if (!pods) return fail("cluster " + name() + ": " + pods.error().message);
+    const auto states = pod_states(*pods);
+    const auto objects = items(*deployments);
+    std::string report;
+    bool complete = true;
+    for (const auto& service : plan.services) {
+      int ready = 0;
+      for (const auto& pod : states) {
+        if (pod.service != service.name) continue;
+        if (auto reason = stuck(pod)) return fail(not_ready + *reason);
+        ready += pod.ready && !pod.deleting;
+      }
+      report += (report.empty() ? "" : ", ") + service.name + " " + std::to_string(std::min(ready, service.replicas)) +
+                "/" + std::to_string(service.replicas) + " ready";
+      const auto deployment = named(objects, object_name(plan, service.name));
+      if (!deployment || !rolled_out(*deployment, service.replicas)) complete = false;
+      if (deployment)
+        if (const auto progress = condition(*deployment, "Progressing");
+            progress && progress->reason == "ProgressDeadlineExceeded")
+          return fail(not_ready + service.name + ": ProgressDeadlineExceeded (" + report + ")");
+    }
+    if (report != reported) output.detail(reported = report);
+    if (complete) {
+      output.detail("rolled out in " + util::seconds_since(started));
+      return ok();
+    }
+    if (Clock::now() > deadline) return fail(not_ready + "not ready after " + util::seconds_since(started) + " (" + report + ")");
+    if (!proc::sleep_until(cancel, Clock::now() + kPollInterval)) return fail("cancelled");
+  }
+}
+
+Result<std::string> KubernetesDriver::route(const ReleasePlan& plan, const std::vector<release::Replica>&,
+                                            const Output&) {
+  const auto* web = plan.web();
+  if (!web || web->replicas == 0) return std::string();
+  if (!target_.domain.empty()) return "http://" + plan.env + "." + plan.app + "." + target_.domain;
+  return "http://" + object_name(plan, "web") + "." + site(plan).namespace_name + ".svc.cluster.local";
+}
+
+// Deletes the Deployments of services `kept` has not, and its web Service
+// and Ingress when it has no web service.
+void KubernetesDriver::prune(const ReleasePlan& kept) const {
+  const auto client = kubectl(kept);
+  std::string services;
+  for (const auto& service : kept.services) services += (services.empty() ? "" : ",") + service.name;
+  const auto others = services.empty() ? std::string() : ",porter.service notin (" + services + ")";
+  auto removed = client.remove("deployments", environment_selector(kept) + others);
+  if (removed && !kept.web()) removed = client.remove("services,ingresses", environment_selector(kept));
+  if (!removed) util::logger("cluster")->error("pruning failed app={} env={}: {}", kept.app, kept.env,
+                                               removed.error().message);
+}
+
+void KubernetesDriver::abandon(const ReleasePlan& plan, const std::vector<release::Replica>&,
+                               const ReleasePlan* previous) {
+  const auto log = util::logger("cluster");
+  const auto client = kubectl(plan);
+  if (previous) {
+    // Its pods still serve (maxUnavailable 0): this takes the new ones away.
+    proc::CancelToken never;
+    const Output quiet{[](const std::string&) {}, [](const std::string&) {}};
+    auto restored = apply(*previous, "services.yaml", render_release_services(*previous, site(*previous)));
+    if (restored) restored = wait_rollout(*previous, quiet, never);
+    if (!restored)
+      log->error("restoring v{} failed app={} env={}: {}", previous->version, plan.app, plan.env,
+                 restored.error().message);
+    prune(*previous);
+  } else if (auto removed = client.remove("deployments,services,ingresses", environment_selector(plan)); !removed) {
+    log->error("removing v{} failed app={} env={}: {}", plan.version, plan.app, plan.env, removed.error().message);
+  }
+  if (auto removed = client.remove("secrets,jobs", release_selector(plan)); !removed)
+    log->error("removing v{}'s config failed app={} env={}: {}", plan.version, plan.app, plan.env,
+               removed.error().message);
+}
+
+// The previous release's Secret stays: a rollback can still find its pods' config.
+void KubernetesDriver::retire(const ReleasePlan& previous, const std::vector<release::Replica>&,
+                              const ReleasePlan& live) {
+  prune(live);
+  const auto kept = version_label(live.version) + "," + version_label(previous.version);
+  if (auto removed =
+          kubectl(live).remove("secrets", environment_selector(live) + ",porter.service=config,porter.release notin (" +
+                                              kept + ")");
+      !removed)
+    util::logger("cluster")->error("removing old config failed app={} env={}: {}", live.app, live.env,
+                                   removed.error().message);
+}
+
+}  // namespace porter::cluster
