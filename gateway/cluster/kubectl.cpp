@@ -15,11 +15,20 @@ bool is_diagnostic(const std::string& line) {
          std::all_of(line.begin() + 1, line.begin() + 5, [](unsigned char c) { return std::isdigit(c); });
 }
 
+// kubectl's last word, shortened to what the pusher can act on.
 std::string error_line(const proc::RunResult& result) {
   if (!result.error.empty()) return result.error;
   if (result.timed_out) return "kubectl timed out";
-  for (auto it = result.last_lines.rbegin(); it != result.last_lines.rend(); ++it)
-    if (!it->empty()) return it->substr(0, kMaxErrorChars);
+  for (auto it = result.last_lines.rbegin(); it != result.last_lines.rend(); ++it) {
+    if (it->empty()) continue;
+    // However kubectl words it ("Unable to connect to the server: ...",
+    // "failed to download openapi: ..."), an unreachable API server is this.
+    if (const auto dial = it->find("dial tcp "); dial != std::string::npos) {
+      const auto cause = it->substr(dial, it->find("; ", dial) - dial);  // before any advice
+      return "cannot reach the API server: " + cause.substr(0, kMaxErrorChars);
+    }
+    return (it->starts_with("error: ") ? it->substr(7) : *it).substr(0, kMaxErrorChars);
+  }
   return "kubectl failed (exit " + std::to_string(result.exit_code) + ")";
 }
 

@@ -1,6 +1,7 @@
 #include "cluster/kubernetes_driver.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -121,6 +122,65 @@ bool rolled_out(const YAML::Node& deployment, int replicas) {
          number(at(status, {"availableReplicas"})) == replicas;
 }
 
+// The latest warning Kubernetes gave about a pod: why it does not start
+// (FailedScheduling, FailedCreatePodSandBox, FailedMount) or is not ready (Unhealthy).
+struct Warning {
+  std::string reason, message, when;
+  int count = 1;
+
+  std::string describe() const { return reason + ": " + message.substr(0, kMaxReasonChars); }
+};
+
+// By pod name. Warnings only explain: without them the wait goes on.
+std::map<std::string, Warning> pod_warnings(const Kubectl& client) {
+  std::map<std::string, Warning> latest;
+  auto events = client.get({"events", "--field-selector", "type=Warning,involvedObject.kind=Pod"});
+  if (!events) return latest;
+  for (const auto& event : items(*events)) {
+    auto when = text(at(event, {"lastTimestamp"}));
+    if (when.empty()) when = text(at(event, {"eventTime"}));
+    Warning warning{text(at(event, {"reason"})), text(at(event, {"message"})), when,
+                    std::max(1, number(at(event, {"count"})))};
+    auto& slot = latest[text(at(event, {"involvedObject", "name"}))];
+    if (warning.when >= slot.when) slot = warning;
+  }
+  return latest;
+}
+
+// A warning that retrying does not cure: the pod's sandbox cannot be made.
+std::optional<std::string> hopeless(const Warning& warning) {
+  if (warning.reason != "FailedCreatePodSandBox" || warning.count < 3) return std::nullopt;
+  auto reason = warning.describe();
+  if (warning.message.find("user namespaces") != std::string::npos)
+    reason += " (set user_namespaces: false for this environment in gateway.yaml)";
+  return reason;
+}
+
+// The Deployment controller gave up on the applied spec (not on an older one).
+bool stalled(const YAML::Node& deployment) {
+  const auto progress = condition(deployment, "Progressing");
+  return progress && progress->reason == "ProgressDeadlineExceeded" &&
+         number(at(deployment, {"metadata", "generation"})) <= number(at(deployment, {"status", "observedGeneration"}));
+}
+
+const PodState* first_unready(const std::vector<PodState>& pods, const std::string& service) {
+  for (const auto& pod : pods)
+    if (pod.service == service && !pod.ready && !pod.deleting) return &pod;
+  return nullptr;
+}
+
+// Tells the pusher the latest warning about `pod` when it is new (`reported`
+// keeps the last one told); returns it when retrying will not cure it.
+std::optional<std::string> explain(const Kubectl& client, const PodState& pod, const proc::LineSink& output,
+                                   std::string& reported) {
+  const auto warnings = pod_warnings(client);
+  const auto found = warnings.find(pod.name);
+  if (found == warnings.end()) return std::nullopt;
+  const auto told = pod.service + ": " + found->second.describe();
+  if (told != reported) output(reported = told);
+  return hopeless(found->second);
+}
+
 std::optional<YAML::Node> named(const std::vector<YAML::Node>& objects, const std::string& name) {
   for (const auto& object : objects)
     if (text(at(object, {"metadata", "name"})) == name) return object;
@@ -147,10 +207,6 @@ proc::RunResult ended(int exit_code, bool timed_out = false, bool cancelled = fa
   return result;
 }
 
-std::string predeploy_job(const ReleasePlan& plan) {
-  return object_name(plan, "predeploy-" + version_label(plan.version));
-}
-
 // Where the rollout may take longest: a web service's health check budget.
 std::chrono::seconds rollout_budget(const ReleasePlan& plan) {
   std::chrono::seconds budget{120};
@@ -167,7 +223,7 @@ std::string KubernetesDriver::name() const {
 
 ClusterSite KubernetesDriver::site(const ReleasePlan& plan) const {
   return {target_.namespace_name.empty() ? default_namespace(plan) : target_.namespace_name, target_.domain,
-          target_.image_pull_secret};
+          target_.image_pull_secret, target_.user_namespaces};
 }
 
 Kubectl KubernetesDriver::kubectl(const ReleasePlan& plan) const {
@@ -204,9 +260,10 @@ proc::RunResult KubernetesDriver::run_predeploy(const ReleasePlan& plan, const p
   if (auto applied = apply(plan, "predeploy.yaml", render_predeploy_job(plan, site(plan))); !applied)
     return failed(applied.error().message);
   const auto client = kubectl(plan);
-  const auto job_name = predeploy_job(plan);
+  const auto job_name = predeploy_job_name(plan);
   const auto deadline = Clock::now() + plan.predeploy_timeout + kRolloutSlack;
   bool logged = false;
+  std::string reported;
   while (true) {
     auto job = client.get({"job", job_name});
     auto pods = client.get({"pods", "-l", "job-name=" + job_name});
@@ -226,6 +283,8 @@ proc::RunResult KubernetesDriver::run_predeploy(const ReleasePlan& plan, const p
     }
     if (pod)
       if (auto reason = stuck(*pod)) return failed(*reason);
+    if (pod && pod->phase == "Pending")
+      if (auto warning = explain(client, *pod, output, reported); warning) return failed(*warning);
     if (Clock::now() > deadline) return ended(-1, true);
     if (!proc::sleep_until(cancel, Clock::now() + kPollInterval)) return ended(-1, false, true);
   }
@@ -251,7 +310,7 @@ Result<> KubernetesDriver::wait_rollout(const ReleasePlan& plan, const Output& o
   const auto started = Clock::now();
   const auto deadline = started + rollout_budget(plan);
   const auto not_ready = "release " + version_label(plan.version) + " did not roll out: ";
-  std::string reported;
+  std::string reported, warned;
   while (true) {
     auto deployments = client.get({"deployments", "-l", environment_selector(plan)});
     auto pods = client.get({"pods", "-l", release_selector(plan)});
@@ -268,21 +327,24 @@ Result<> KubernetesDriver::wait_rollout(const ReleasePlan& plan, const Output& o
         if (auto reason = stuck(pod)) return fail(not_ready + *reason);
         ready += pod.ready && !pod.deleting;
       }
+      if (const auto* waiting = first_unready(states, service.name))
+        if (auto hopeless = explain(client, *waiting, output.detail, warned)) return fail(not_ready + service.name + ": " + *hopeless);
       report += (report.empty() ? "" : ", ") + service.name + " " + std::to_string(std::min(ready, service.replicas)) +
                 "/" + std::to_string(service.replicas) + " ready";
       const auto deployment = named(objects, object_name(plan, service.name));
       if (!deployment || !rolled_out(*deployment, service.replicas)) complete = false;
-      if (deployment)
-        if (const auto progress = condition(*deployment, "Progressing");
-            progress && progress->reason == "ProgressDeadlineExceeded")
-          return fail(not_ready + service.name + ": ProgressDeadlineExceeded (" + report + ")");
+      if (deployment && stalled(*deployment))
+        return fail(not_ready + service.name + ": ProgressDeadlineExceeded (" + report +
+                    (warned.empty() ? "" : "; " + warned) + ")");
     }
     if (report != reported) output.detail(reported = report);
     if (complete) {
       output.detail("rolled out in " + util::seconds_since(started));
       return ok();
     }
-    if (Clock::now() > deadline) return fail(not_ready + "not ready after " + util::seconds_since(started) + " (" + report + ")");
+    if (Clock::now() > deadline)
+      return fail(not_ready + "not ready after " + util::seconds_since(started) + " (" + report +
+                  (warned.empty() ? "" : "; " + warned) + ")");
     if (!proc::sleep_until(cancel, Clock::now() + kPollInterval)) return fail("cancelled");
   }
 }

@@ -150,7 +150,7 @@ void emit_pod_template(YAML::Emitter& out, const ReleasePlan& plan, const Meta& 
   out << YAML::Key << "template" << YAML::Value << YAML::BeginMap;
   emit_metadata(out, plan, {.part = object.part, .managed = object.managed});
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "hostUsers" << YAML::Value << false;
+  if (placement.user_namespace) out << YAML::Key << "hostUsers" << YAML::Value << false;
   out << YAML::Key << "restartPolicy" << YAML::Value << pod.restart_policy;
   if (pod.grace_seconds) out << YAML::Key << "terminationGracePeriodSeconds" << YAML::Value << *pod.grace_seconds;
   if (!placement.image_pull_secret.empty())
@@ -175,9 +175,6 @@ void emit_rollout(YAML::Emitter& out, const Placement& placement) {
   out << YAML::Key << "revisionHistoryLimit" << YAML::Value << kRevisionHistoryLimit;
 }
 
-std::string predeploy_job_name(const ReleasePlan& plan) {
-  return object_name(plan, "predeploy-" + version_label(plan));
-}
 
 std::string render_job(const ReleasePlan& plan, const Placement& placement) {
   const Meta meta{.name = placement.name, .namespace_name = placement.namespace_name, .part = "predeploy",
@@ -196,7 +193,8 @@ std::string render_job(const ReleasePlan& plan, const Placement& placement) {
 // A pod on the cluster: in the site's namespace, with config from the release's Secret.
 Placement cluster_placement(const ReleasePlan& plan, const ClusterSite& site, std::string name) {
   return {.name = std::move(name), .config_secret = config_secret_name(plan),
-          .image_pull_secret = site.image_pull_secret, .namespace_name = site.namespace_name};
+          .image_pull_secret = site.image_pull_secret, .namespace_name = site.namespace_name,
+          .user_namespace = site.user_namespaces};
 }
 
 // How long a rollout may go without a new pod becoming ready: for web, what
@@ -291,6 +289,10 @@ std::string object_name(const ReleasePlan& plan, const std::string& part) {
 }
 
 std::string default_namespace(const ReleasePlan& plan) { return plan.app + "-" + plan.env; }
+
+std::string predeploy_job_name(const ReleasePlan& plan) {
+  return object_name(plan, "predeploy-" + version_label(plan));
+}
 
 std::string config_secret_name(const ReleasePlan& plan) { return object_name(plan, "config-" + version_label(plan)); }
 

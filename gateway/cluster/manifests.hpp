@@ -3,8 +3,9 @@
 // and a batch/v1 Job for the predeploy. The same renderer feeds a real cluster
 // (replicas as declared) and the local podman engine (`podman kube play`, one
 // single-replica Deployment per replica, each web one with its own host port).
-// Pods never share the host's user namespace (`hostUsers: false`) and run
-// without CAP_NET_RAW and CAP_SYS_CHROOT.
+// Pods run without CAP_NET_RAW and CAP_SYS_CHROOT and never share the host's
+// user namespace (`hostUsers: false`), unless a cluster's runtime cannot give
+// them one (gateway.yaml `user_namespaces: false`).
 //
 // On a cluster a release is applied (`kubectl apply --server-side`) as:
 // its setup (Namespace, NetworkPolicy, config Secret), the predeploy Job,
@@ -23,12 +24,15 @@ struct ClusterSite {
   std::string namespace_name{};     // every object's namespace
   std::string domain{};             // Ingress host <env>.<app>.<domain>; empty: no Ingress
   std::string image_pull_secret{};  // imagePullSecrets entry; empty: none
+  bool user_namespaces = true;      // hostUsers: false (containerd 2 / CRI-O 1.25 and later)
 };
 
 // <app>-<env>: the namespace when gateway.yaml names none.
 std::string default_namespace(const release::ReleasePlan& plan);
 // Name of the Secret holding release vN's config vars: <app>-<env>-config-v<N>.
 std::string config_secret_name(const release::ReleasePlan& plan);
+// Name of release vN's predeploy Job: <app>-<env>-predeploy-v<N>.
+std::string predeploy_job_name(const release::ReleasePlan& plan);
 
 // Where and how many: the only things that differ between a cluster and one
 // host. The defaults are the local engine's. (Members default to {} so that
@@ -43,6 +47,7 @@ struct Placement {
   std::string image_pull_secret{};
   std::string namespace_name{};    // empty: no metadata.namespace
   std::optional<int> progress_deadline_seconds{};  // cluster Deployments
+  bool user_namespace = true;      // hostUsers: false
 };
 
 std::string render_deployment(const release::ReleasePlan& plan, const release::Service& service,

@@ -148,7 +148,8 @@ std::vector<std::string> read_buildpack_hosts(const YAML::Node& node) {
 ClusterTarget read_cluster_target(const YAML::Node& node, const std::string& what) {
   require_map(node, what);
   reject_unknown_keys(node, what,
-                      {"cluster", "kubeconfig", "context", "namespace", "registry", "domain", "image_pull_secret"});
+                      {"cluster", "kubeconfig", "context", "namespace", "registry", "domain", "image_pull_secret",
+                       "user_namespaces"});
   ClusterTarget target;
   const auto text = [&](const char* key) {
     return node[key] ? read_scalar<std::string>(node[key], what + "." + key) : std::string();
@@ -165,6 +166,8 @@ ClusterTarget read_cluster_target(const YAML::Node& node, const std::string& wha
   target.registry = text("registry");
   target.domain = text("domain");
   target.image_pull_secret = text("image_pull_secret");
+  if (node["user_namespaces"])
+    target.user_namespaces = read_scalar<bool>(node["user_namespaces"], what + ".user_namespaces");
   if (target.kind == ClusterTarget::Kind::local && node.size() > 1)
     throw YamlError(where(node) + ": '" + what + "' runs locally (cluster: local) and takes no other key");
   if (target.kind == ClusterTarget::Kind::kubernetes && target.kubeconfig.empty())

@@ -39,6 +39,7 @@ struct ClusterTarget {
   std::string registry;              // where the cluster pulls from; empty: the gateway's registry
   std::string domain;                // Ingress hosts <env>.<app>.<domain>; empty: no Ingress
   std::string image_pull_secret;     // a Secret in the namespace for pulls; empty: none
+  bool user_namespaces = true;       // pods get their own (hostUsers: false); needs containerd 2 or CRI-O
 };
 
 struct GatewayConfig {

@@ -371,6 +371,19 @@ TEST(Manifests, PodsRunInTheirOwnUserNamespaceWithoutRawSocketsOrChroot) {
   }
 }
 
+// A runtime without user namespaces (containerd 1.x) refuses hostUsers: false.
+TEST(Manifests, AClusterWithoutUserNamespacesGetsPodsWithoutTheSetting) {
+  auto site = kSite;
+  site.user_namespaces = false;
+  const auto pods = workloads(YAML::LoadAll(render_cluster_manifests(sample_plan(), site)));
+  ASSERT_EQ(pods.size(), 3u);
+  for (const auto& workload : pods) {
+    EXPECT_FALSE(workload["spec"]["template"]["spec"]["hostUsers"]);
+    EXPECT_EQ(first_container(workload)["securityContext"]["capabilities"]["drop"].as<std::vector<std::string>>(),
+              (std::vector<std::string>{"NET_RAW", "SYS_CHROOT"}));
+  }
+}
+
 // Every pod of the release (the predeploy's too) is selected by the policy.
 TEST(Manifests, TheNetworkPolicyIsolatesTheEnvironment) {
   const auto text = render_cluster_manifests(sample_plan(), kSite);

@@ -195,7 +195,7 @@ environments:
     registry: registry.internal:5000
     domain: shop.example.com
     image_pull_secret: pull
-  staging: {cluster: kubernetes, kubeconfig: /etc/porter/staging.kubeconfig}
+  staging: {cluster: kubernetes, kubeconfig: /etc/porter/staging.kubeconfig, user_namespaces: false}
   development: {cluster: local}
 )");
   const auto& production = config.cluster_for("production");
@@ -208,6 +208,8 @@ environments:
   EXPECT_EQ(config.registry_for("production"), "registry.internal:5000");
   EXPECT_EQ(config.registry_for("staging"), "127.0.0.1:5000");
   EXPECT_EQ(config.cluster_for("staging").kind, ClusterTarget::Kind::kubernetes);
+  EXPECT_TRUE(production.user_namespaces);
+  EXPECT_FALSE(config.cluster_for("staging").user_namespaces);
   EXPECT_EQ(config.cluster_for("development").kind, ClusterTarget::Kind::local);
   EXPECT_EQ(config.cluster_for("qa").kind, ClusterTarget::Kind::local);  // not listed
   EXPECT_EQ(config.kubectl, "/opt/kube/kubectl");
