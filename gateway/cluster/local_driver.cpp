@@ -1,5 +1,6 @@
 #include "cluster/local_driver.hpp"
 
+#include <sstream>
 #include <thread>
 
 #include "http/probe.hpp"
@@ -26,6 +27,34 @@ proc::RunResult podman(std::vector<std::string> args, const proc::LineSink& outp
 }
 
 const proc::LineSink quiet = [](const std::string&) {};
+
+constexpr int kCrashLogLines = 20;
+
+// podman names a pod's container <pod>-<container>; the container is the service.
+std::string app_container(const Replica& replica) { return replica.pod + "-" + replica.service; }
+
+// Why waiting longer will not make a replica healthy: its process exited
+// (podman restarts it at once, restartPolicy Always). Its last lines go to
+// `output`.
+std::optional<std::string> exited(const Replica& replica, const proc::LineSink& output) {
+  const auto container = app_container(replica);
+  const auto state = proc::output_of(
+      {.program = "podman", .args = {"inspect", "--format", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}",
+                                     container}, .env = {}, .dir = {}},
+      std::chrono::seconds(10));
+  if (!state || state->empty()) return std::nullopt;
+  std::istringstream fields(state->front());
+  int restarts = 0, exit_code = 0;
+  std::string status;
+  fields >> restarts >> status >> exit_code;
+  if (restarts == 0 && status != "exited" && status != "stopped") return std::nullopt;
+  const auto name = replica.service + "." + std::to_string(replica.index);
+  const auto logs = proc::output_of({.program = "podman", .args = {"logs", "--tail", std::to_string(kCrashLogLines),
+                                                                   container}, .env = {}, .dir = {}},
+                                    std::chrono::seconds(10));
+  for (const auto& line : logs.value_or(std::vector<std::string>{})) output(name + "| " + line);
+  return name + " exited with code " + std::to_string(exit_code) + " while starting (its last lines are above)";
+}
 
 std::vector<int> web_ports(const std::vector<Replica>& replicas) {
   std::vector<int> ports;
@@ -137,9 +166,22 @@ Result<std::vector<Replica>> LocalDriver::play_all(const release::ReleasePlan& p
   return started;
 }
 
-// Every web replica must answer 2xx/3xx on the health path before any traffic moves.
+// Every web replica must answer 2xx/3xx on the health path before any
+// traffic moves, and no replica may have exited.
 Result<> LocalDriver::wait_healthy(const release::ReleasePlan& plan, const std::vector<Replica>& replicas,
                                    const Output& output, const proc::CancelToken& cancel) {
+  if (auto healthy = wait_web_healthy(plan, replicas, output, cancel); !healthy) return healthy;
+  // Other services have no health check: a process that already exited is the one failure to see.
+  for (const auto& replica : replicas)
+    if (replica.service != "web")
+      if (auto reason = exited(replica, output.detail))
+        return fail("release v" + std::to_string(plan.version) + " failed: " + *reason + "; rolled back");
+  return ok();
+}
+
+// Fails at once when a web replica exits instead of answering.
+Result<> LocalDriver::wait_web_healthy(const release::ReleasePlan& plan, const std::vector<Replica>& replicas,
+                                       const Output& output, const proc::CancelToken& cancel) {
   const auto* web = plan.web();
   if (!web || web->replicas == 0) return ok();
   const auto& check = web->healthcheck;
@@ -152,6 +194,8 @@ Result<> LocalDriver::wait_healthy(const release::ReleasePlan& plan, const std::
       const auto attempt_started = Clock::now();
       status = http::get_status("127.0.0.1", replica.port, check.path, check.timeout);
       if (status && *status >= 200 && *status < 400) break;
+      if (auto reason = exited(replica, output.detail))
+        return fail("release v" + std::to_string(plan.version) + " failed: " + *reason + "; rolled back");
       // Attempts are spaced: a refused connection returns at once.
       if (!proc::sleep_until(cancel, attempt_started + kHealthInterval)) return fail("cancelled");
     }

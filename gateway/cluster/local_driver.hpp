@@ -52,6 +52,8 @@ class LocalDriver final : public Driver {
                                                  const proc::CancelToken& cancel);
   Result<> wait_healthy(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
                         const Output& output, const proc::CancelToken& cancel);
+  Result<> wait_web_healthy(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
+                            const Output& output, const proc::CancelToken& cancel);
 
   std::filesystem::path releases_dir_;
   proxy::NginxProxy& proxy_;

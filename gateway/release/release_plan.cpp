@@ -7,6 +7,11 @@
 namespace porter::release {
 namespace {
 
+// A process type only the Procfile names starts this many replicas: web and
+// worker one, any other none until porter.yaml declares it (Procfiles list
+// dev-only types too, e.g. `custom: echo -n`), as Heroku and Dokku do.
+int procfile_replicas(const std::string& name) { return name == "web" || name == "worker" ? 1 : 0; }
+
 std::vector<std::string> with_shell(const std::vector<std::string>& shell, const std::string& command) {
   auto argv = shell;
   argv.push_back(command);
@@ -32,16 +37,22 @@ Result<ReleasePlan> plan_release(const config::AppConfig& app_config, const buil
     plan.predeploy = with_shell(shell, release->second);
   }
 
-  std::set<std::string> names{"web"};  // a bare Dockerfile is a web service
+  std::set<std::string> names;
   for (const auto& [name, command] : processes)
     if (name != "release") names.insert(name);
+  // A bare Dockerfile is a web service; a Procfile says what runs.
+  if (names.empty() && image_has_command) names.insert("web");
   for (const auto& [name, settings] : app_config.services) names.insert(name);
+  if (names.empty())
+    return fail("nothing to run: the image has no command and there is no Procfile; add one, or services.web.run");
 
   for (const auto& name : names) {
     auto settings_it = app_config.services.find(name);
-    const auto settings = settings_it == app_config.services.end() ? config::ServiceSettings{} : settings_it->second;
+    const bool declared = settings_it != app_config.services.end();
+    const auto settings = declared ? settings_it->second : config::ServiceSettings{};
     auto process = processes.find(name);
-    Service service{name, {}, settings.replicas, settings.port, settings.healthcheck, settings.timeouts};
+    const int replicas = declared || process == processes.end() ? settings.replicas : procfile_replicas(name);
+    Service service{name, {}, replicas, settings.port, settings.healthcheck, settings.timeouts};
     if (settings.run)
       service.argv = with_shell(shell, *settings.run);
     else if (process != processes.end())

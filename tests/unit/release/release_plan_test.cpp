@@ -51,7 +51,27 @@ TEST(ReleasePlan, ServiceWithoutCommandIsAnError) {
   ASSERT_FALSE(worker);
   EXPECT_EQ(worker.error().message,
             "service 'worker' has no command: add it to the Procfile or set services.worker.run");
-  EXPECT_FALSE(plan_release({}, {}, kLauncher, false));  // no web command
+  auto nothing = plan_release({}, {}, kLauncher, false);
+  ASSERT_FALSE(nothing);
+  EXPECT_EQ(nothing.error().message,
+            "nothing to run: the image has no command and there is no Procfile; add one, or services.web.run");
+}
+
+TEST(ReleasePlan, AWorkerOnlyAppRunsItsWorker) {
+  for (bool image_has_command : {false, true}) {  // a Dockerfile's CMD (even a base image's bash) is no web
+    auto plan = plan_ok({}, {{"worker", "python worker.py"}}, kLauncher, image_has_command);
+    EXPECT_EQ(describe_services(plan), "worker x1");
+    EXPECT_EQ(plan.web(), nullptr);
+  }
+}
+
+TEST(ReleasePlan, ProcfileTypesBeyondWebAndWorkerStartAtZeroUntilDeclared) {
+  const builders::ProcessTypes procfile = {{"web", "bin/web"}, {"worker", "bin/work"}, {"custom", "echo -n"},
+                                           {"clock", "bin/clock"}};
+  EXPECT_EQ(describe_services(plan_ok({}, procfile, kLauncher, false)), "clock x0, custom x0, web x1, worker x1");
+  config::AppConfig config;
+  config.services["clock"].replicas = 1;
+  EXPECT_EQ(describe_services(plan_ok(config, procfile, kLauncher, false)), "clock x1, custom x0, web x1, worker x1");
 }
 
 TEST(ReleasePlan, YamlRoundTripKeepsEverythingButConfig) {
