@@ -56,6 +56,43 @@ std::optional<std::string> exited(const Replica& replica, const proc::LineSink& 
   return name + " exited with code " + std::to_string(exit_code) + " while starting (its last lines are above)";
 }
 
+// A one-off container's config vars, as podman secrets of type env: exact
+// bytes, newlines included (an --env-file is read line by line), and never
+// on a command line. Removed with this object.
+class ConfigSecrets {
+ public:
+  ConfigSecrets(const std::string& prefix, const std::map<std::string, std::string>& config,
+                const fs::path& private_dir) {
+    const auto file = private_dir / "secret.value";
+    for (const auto& [key, value] : config) {
+      const auto name = prefix + "-" + key;
+      names_.push_back(name);
+      args_.insert(args_.end(), {"--secret", name + ",type=env,target=" + key});
+      proc::CancelToken never;
+      podman({"secret", "rm", name}, quiet, never);  // left by a crash
+      made_ = made_ && util::write_private_file(file, value) &&
+              podman({"secret", "create", name, file.string()}, quiet, never).ok();
+    }
+    fs::remove(file);
+  }
+  ~ConfigSecrets() {
+    if (names_.empty()) return;
+    std::vector<std::string> args = {"secret", "rm"};
+    args.insert(args.end(), names_.begin(), names_.end());
+    proc::CancelToken never;
+    podman(args, quiet, never);
+  }
+  ConfigSecrets(const ConfigSecrets&) = delete;
+  ConfigSecrets& operator=(const ConfigSecrets&) = delete;
+
+  bool made() const { return made_; }
+  const std::vector<std::string>& args() const { return args_; }
+
+ private:
+  std::vector<std::string> names_, args_;
+  bool made_ = true;
+};
+
 std::vector<int> web_ports(const std::vector<Replica>& replicas) {
   std::vector<int> ports;
   for (const auto& replica : replicas)
@@ -112,20 +149,19 @@ proc::RunResult LocalDriver::run_predeploy(const release::ReleasePlan& plan, con
                                            const proc::CancelToken& cancel) {
   const auto name = object_name(plan, "v" + std::to_string(plan.version) + "-predeploy");
   util::write_private_file(release_dir(plan) / "predeploy.yaml", render_predeploy_job(plan));
-  std::string env_file;
-  for (const auto& [key, value] : plan.config) env_file += key + "=" + value + "\n";
-  const auto env_path = release_dir(plan) / "predeploy.env";
-  util::write_private_file(env_path, env_file);
   auto network_name = network(plan);
   if (!network_name) return proc::RunResult{.error = network_name.error().message, .last_lines = {}};
+  const ConfigSecrets secrets(name, plan.config, release_dir(plan));
+  if (!secrets.made()) return proc::RunResult{.error = "podman could not store the config vars", .last_lines = {}};
   // podman has no local Job runner: run the Job's container as a one-off, as isolated as a replica.
   std::vector<std::string> args = {"run", "--rm", "--name", name, kUserNamespace, "--network", *network_name,
-                                   "--cap-drop", "NET_RAW", "--cap-drop", "SYS_CHROOT", "--env-file",
-                                   env_path.string(), "--entrypoint", plan.predeploy.front(), plan.image};
+                                   "--cap-drop", "NET_RAW", "--cap-drop", "SYS_CHROOT"};
+  const auto secret_args = secrets.args();
+  args.insert(args.end(), secret_args.begin(), secret_args.end());
+  args.insert(args.end(), {"--entrypoint", plan.predeploy.front(), plan.image});
   args.insert(args.end(), plan.predeploy.begin() + 1, plan.predeploy.end());
   auto result = proc::run({.program = "podman", .args = args, .env = {}, .dir = {}}, output, cancel,
                           plan.predeploy_timeout);
-  fs::remove(env_path);
   if (!result.ok()) {
     proc::CancelToken never;
     podman({"rm", "--force", "--time", "0", name}, quiet, never);  // a killed client leaves the container

@@ -76,6 +76,29 @@ class Rerelease {
   pipeline::Progress progress_;
 };
 
+// config:set KEY --stdin: the value is the client's standard input, byte for
+// byte (a final newline included). Read before the environment's lock is
+// taken, so a slow client holds up no deploy.
+Result<> take_value_from_stdin(Command& command, const ssh::CommandOutput& output) {
+  const auto key = command.args[0];
+  if (!output.read_input) return fail("standard input cannot be read here");
+  auto value = output.read_input(kMaxStdinValue);
+  if (!value) return fail("cannot read the value of " + key + ": " + value.error().message);
+  if (auto checked = check_config_value(key, *value); !checked) return checked;
+  command.args[0] = key + "=" + *value;
+  return ok();
+}
+
+// `config` shows one KEY=value line per variable: a value spanning lines is
+// written with \n and \r escapes and its backslashes doubled, so that it
+// reads back unambiguously (config:get prints values as stored).
+std::string on_one_line(const std::string& value) {
+  if (value.find_first_of("\r\n") == std::string::npos) return value;
+  std::string line;
+  for (const char c : value) line += c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\\' ? "\\\\" : std::string(1, c);
+  return line;
+}
+
 }  // namespace
 
 int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identity& who,
@@ -95,6 +118,8 @@ int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identit
     return refuse(output, "access denied: your key may not purge every environment's cache; name one with -e");
   if (command->verb == Verb::apps_create) return apps_create(*command, output);
   if (!services_.repos.exists(command->app)) return refuse(output, "no app named '" + command->app + "'");
+  if (command->value_on_stdin)
+    if (auto taken = take_value_from_stdin(*command, output); !taken) return refuse(output, taken.error().message);
   return dispatch(*command, who, output);
 }
 
@@ -134,7 +159,7 @@ int AdminCommands::cache_purge(const Command& request, const ssh::CommandOutput&
 
 int AdminCommands::config_show(const Command& request, const ssh::CommandOutput& output) {
   for (const auto& [key, value] : services_.store.config_vars(request.app, request.env))
-    output.out(key + "=" + value + "\n");
+    output.out(key + "=" + on_one_line(value) + "\n");
   return 0;
 }
 

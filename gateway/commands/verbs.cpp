@@ -1,5 +1,7 @@
 #include "commands/verbs.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <regex>
 
 #include "ssh/exec_command.hpp"
@@ -13,7 +15,8 @@ constexpr VerbSpec kVerbs[] = {
     {Verb::cache_purge, "cache:purge", true, 0, 0, "cache:purge <app> [-e <env>]"},
     {Verb::config_show, "config", true, 0, 0, "config <app> [-e <env>]"},
     {Verb::config_get, "config:get", true, 1, 1, "config:get <app> [-e <env>] <KEY>"},
-    {Verb::config_set, "config:set", true, 1, 100, "config:set <app> [-e <env>] <KEY>=<value>..."},
+    {Verb::config_set, "config:set", true, 1, 100,
+     "config:set <app> [-e <env>] [--encoded] <KEY>=<value>... | config:set <app> [-e <env>] <KEY> --stdin"},
     {Verb::config_unset, "config:unset", true, 1, 100, "config:unset <app> [-e <env>] <KEY>..."},
     {Verb::releases, "releases", true, 0, 0, "releases <app> [-e <env>]"},
     {Verb::rollback, "rollback", true, 1, 1, "rollback <app> [-e <env>] v<N>"},
@@ -25,18 +28,85 @@ std::string known_commands() {
   return text;
 }
 
-Result<> check_args(Verb verb, const std::vector<std::string>& args) {
-  for (const auto& arg : args) {
-    if (verb == Verb::config_set) {
-      auto equals = arg.find('=');
-      if (equals == std::string::npos || !is_valid_config_key(arg.substr(0, equals)))
-        // Never echo the word: a mistyped pair may hold the secret itself.
-        return fail("expected KEY=VALUE with a KEY of letters, digits and _ (like DATABASE_URL)");
-    } else if ((verb == Verb::config_get || verb == Verb::config_unset) && !is_valid_config_key(arg)) {
-      return fail("invalid config key: keys are letters, digits and _, not starting with a digit");
-    } else if (verb == Verb::rollback && !std::regex_match(arg, std::regex("v?[0-9]{1,9}"))) {
-      return fail("expected a release version like v12");
+constexpr const char* kInvalidKey = "invalid config key: keys are letters, digits and _, not starting with a digit";
+
+// Standard base64 (RFC 4648 section 4), "=" padding optional. Anything else
+// (spaces, line breaks, the URL-safe alphabet, stray low bits) is refused,
+// not skipped: a mangled value must not be stored as if it were the secret.
+std::optional<std::string> decode_base64(std::string_view text) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  if (text.size() % 4 == 0 && text.ends_with('=')) text.remove_suffix(text.ends_with("==") ? 2 : 1);
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string bytes;
+  std::uint32_t bits = 0;
+  int pending = 0;  // bits in `bits` not yet output
+  for (const char c : text) {
+    const auto digit = kAlphabet.find(c);
+    if (digit == std::string_view::npos) return std::nullopt;
+    bits = (bits << 6 | static_cast<std::uint32_t>(digit)) & 0xfff;  // never more than 12 pending
+    pending += 6;
+    if (pending >= 8) {
+      pending -= 8;
+      bytes += static_cast<char>(bits >> pending & 0xff);
     }
+  }
+  if (bits & ((1u << pending) - 1)) return std::nullopt;  // leftover bits of a canonical encoding are 0
+  return bytes;
+}
+
+// yaml-cpp, which writes the release manifests, turns bytes that are not
+// UTF-8 into U+FFFD: such a value would reach the app altered.
+bool is_utf8(std::string_view text) {
+  static constexpr char32_t kLeast[] = {0, 0, 0x80, 0x800, 0x10000};  // by length: no overlong forms
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const int length = lead < 0x80 ? 1 : lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    char32_t code = length == 1 ? lead : lead & (0x7f >> length);
+    for (int k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = code << 6 | (next & 0x3f);
+    }
+    if (code < kLeast[length] || code > 0x10ffff || (code >= 0xd800 && code < 0xe000)) return false;
+    i += length;
+  }
+  return true;
+}
+
+// config:set's KEY=VALUE pairs (their values decoded with --encoded), or its
+// one KEY with --stdin.
+Result<> check_config_set(Command& command, bool encoded) {
+  if (command.value_on_stdin) {
+    if (encoded) return fail("--stdin takes the value as sent: leave out --encoded");
+    if (command.args.size() != 1 || command.args[0].find('=') != std::string::npos)
+      return fail("--stdin sets one KEY, without =, to what comes on standard input");
+    if (!is_valid_config_key(command.args[0])) return fail(kInvalidKey);
+    return ok();
+  }
+  for (auto& arg : command.args) {
+    const auto equals = arg.find('=');
+    const auto key = arg.substr(0, equals);
+    if (equals == std::string::npos || !is_valid_config_key(key))
+      // Never echo the word: a mistyped pair may hold the secret itself.
+      return fail("expected KEY=VALUE with a KEY of letters, digits and _ (like DATABASE_URL)");
+    if (encoded) {
+      auto value = decode_base64(std::string_view(arg).substr(equals + 1));
+      if (!value) return fail("the value of " + key + " is not base64 (A-Z a-z 0-9 + / and = padding only)");
+      arg = key + "=" + *value;
+    }
+    if (auto checked = check_config_value(key, std::string_view(arg).substr(equals + 1)); !checked) return checked;
+  }
+  return ok();
+}
+
+Result<> check_args(Command& command, bool encoded) {
+  if (command.verb == Verb::config_set) return check_config_set(command, encoded);
+  for (const auto& arg : command.args) {
+    if ((command.verb == Verb::config_get || command.verb == Verb::config_unset) && !is_valid_config_key(arg))
+      return fail(kInvalidKey);
+    if (command.verb == Verb::rollback && !std::regex_match(arg, std::regex("v?[0-9]{1,9}")))
+      return fail("expected a release version like v12");
   }
   return ok();
 }
@@ -56,11 +126,20 @@ bool is_valid_config_key(const std::string& key) {
   return std::regex_match(key, pattern);
 }
 
+Result<> check_config_value(const std::string& key, std::string_view value) {
+  // A NUL would cut the value short: environment variables end at one.
+  if (value.find('\0') != std::string_view::npos) return fail("the value of " + key + " contains a NUL byte");
+  if (!is_utf8(value)) return fail("the value of " + key + " is not UTF-8 text");
+  return ok();
+}
+
 Result<Command> parse_command(const std::vector<std::string>& words) {
   const VerbSpec* spec = words.empty() ? nullptr : find_verb(words[0]);
   if (!spec) return fail("unknown command; this server accepts git push/fetch and " + known_commands());
-  Command command{spec->verb, spec->name, "", spec->verb == Verb::cache_purge ? "" : "production", {}};
+  Command command{.verb = spec->verb, .name = spec->name, .app = "",
+                  .env = spec->verb == Verb::cache_purge ? "" : "production", .args = {}, .value_on_stdin = false};
   const std::string usage = std::string("usage: ") + spec->usage;
+  bool encoded = false;
   for (std::size_t i = 1; i < words.size(); ++i) {
     const auto& word = words[i];
     if (word == "-e" || word == "--env") {
@@ -68,6 +147,9 @@ Result<Command> parse_command(const std::vector<std::string>& words) {
       command.env = words[i];
       if (!ssh::is_valid_app_name(command.env))
         return fail("invalid environment name: lower-case letters, digits and '-', starting with a letter");
+    } else if (word == "--encoded" || word == "--stdin") {
+      if (spec->verb != Verb::config_set) return fail(usage);
+      (word == "--encoded" ? encoded : command.value_on_stdin) = true;
     } else if (spec->needs_app && command.app.empty()) {
       if (!ssh::is_valid_app_name(word))
         return fail("invalid app name: app names are lower-case letters, digits and '-', starting with a letter");
@@ -79,7 +161,7 @@ Result<Command> parse_command(const std::vector<std::string>& words) {
   if ((spec->needs_app && command.app.empty()) || command.args.size() < spec->min_args ||
       command.args.size() > spec->max_args)
     return fail(usage);
-  if (auto checked = check_args(spec->verb, command.args); !checked) return std::unexpected(checked.error());
+  if (auto checked = check_args(command, encoded); !checked) return std::unexpected(checked.error());
   return command;
 }
 

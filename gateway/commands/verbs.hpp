@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.hpp"
@@ -28,7 +29,10 @@ struct Command {
   std::string name;  // the verb as typed, for messages
   std::string app;   // empty for apps:list
   std::string env;   // -e/--env; default production (cache:purge: every environment)
-  std::vector<std::string> args;  // the rest: keys, KEY=VALUE pairs, a version
+  // The rest: keys, KEY=VALUE pairs (with --encoded, their values decoded), a version.
+  std::vector<std::string> args;
+  // config:set KEY --stdin: args is {KEY}; its value is the command's standard input.
+  bool value_on_stdin = false;
 };
 
 // `words` as split from the exec string; the error is one line and never
@@ -36,5 +40,12 @@ struct Command {
 Result<Command> parse_command(const std::vector<std::string>& words);
 
 bool is_valid_config_key(const std::string& key);
+
+// A value config:set may store, however it came: UTF-8 text without NUL
+// bytes. The error names the key, never the value.
+Result<> check_config_value(const std::string& key, std::string_view value);
+
+// The most a value on standard input may hold.
+inline constexpr std::size_t kMaxStdinValue = 64 * 1024;
 
 }  // namespace porter::commands

@@ -36,9 +36,21 @@ void Progress::log_to(const std::filesystem::path& file) {
   log_ = std::make_unique<std::ofstream>(file, std::ios::app);
 }
 
+// Output is masked line by line: a value of several lines (a PEM key) is
+// masked whole where a text holds it, and by each of its lines.
 void Progress::mask(const std::map<std::string, std::string>& config_vars) {
-  for (const auto& [name, secret] : config_vars)
+  auto add = [&](const std::string& secret) {
     if (secret.size() >= kMinMaskedLength) secrets_.push_back(secret);
+  };
+  for (const auto& [name, secret] : config_vars) {
+    add(secret);
+    if (secret.find('\n') == std::string::npos) continue;
+    for (std::size_t start = 0; start < secret.size();) {
+      const auto end = std::min(secret.find('\n', start), secret.size());
+      add(printable(secret.substr(start, end - start)));  // as line() sees it: without '\r'
+      start = end + 1;
+    }
+  }
   // Longest first, so a secret containing another is masked whole.
   std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }

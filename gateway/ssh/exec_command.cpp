@@ -5,7 +5,8 @@
 namespace porter::ssh {
 namespace {
 
-constexpr std::size_t kMaxCommandLength = 1024;
+// Room for a config:set --encoded PEM key (an RSA-2048 one is ~2.3 KB in base64).
+constexpr std::size_t kMaxCommandLength = 8192;
 
 // "'myapp'", "'/myapp.git'", "myapp.git" -> "myapp"; the result is validated
 // afterwards, so anything odd left in it is refused.

@@ -4,6 +4,8 @@
 #include <libssh/server.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <climits>
 #include <functional>
@@ -20,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 using util::milliseconds_until;
 
 constexpr std::chrono::seconds kCloseGrace{2};  // for the client to close after exit-status
+constexpr std::chrono::seconds kInputTime{60};  // at most, for a command's standard input to end
 
 std::atomic<std::uint64_t> next_session_id{1};
 
@@ -209,7 +212,8 @@ class Session final : public git::ClientChannel {
       // Never the whole command: config:set carries secret values.
       log()->info("command session={} user={} verb={}", id_, identity_->name, command->words.front());
       CommandOutput output{[this](const std::string& text) { return write(git::Stream::out, text); },
-                           [this](const std::string& text) { write(git::Stream::err, text); }};
+                           [this](const std::string& text) { write(git::Stream::err, text); },
+                           [this](std::size_t max_bytes) { return read_input(max_bytes); }};
       return finish(handler_.run_command(command->words, *identity_, output), "");
     }
     const auto& git = std::get<GitRequest>(*request);
@@ -223,6 +227,28 @@ class Session final : public git::ClientChannel {
       log()->info("client gone, git stopped session={}", id_);
     else
       finish(bridged.exit_code, "");
+  }
+
+  // A management command's standard input, to the client's EOF (config:set
+  // KEY --stdin). The command runs on this thread, so libssh is called from
+  // it as always. Bounded: max_bytes + 1 bytes at most, and kInputTime (or
+  // the idle limit, if shorter) for the whole of it.
+  Result<std::string> read_input(std::size_t max_bytes) {
+    const auto limit = std::min(limits_.idle, kInputTime);
+    const auto deadline = Clock::now() + limit;
+    std::string input;
+    std::array<char, 16384> buffer;
+    for (;;) {
+      const auto wanted = std::min(buffer.size(), max_bytes + 1 - input.size());
+      const auto got = read(std::span(buffer).first(wanted));
+      input.append(buffer.data(), got);
+      if (input.size() > max_bytes) return fail("more than " + std::to_string(max_bytes) + " bytes on standard input");
+      if (got > 0) continue;
+      if (input_ended()) return input;
+      if (Clock::now() >= deadline)
+        return fail("standard input did not end within " + std::to_string(limit.count()) + " s");
+      if (!wait({}, deadline)) return fail("the client went away");
+    }
   }
 
   // Sends any error text, the exit status, EOF and close, then lets the

@@ -2,6 +2,7 @@
 // What the SSH layer asks of the rest of the gateway. The daemon implements it.
 #include <libssh/libssh.h>
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -20,11 +21,14 @@ struct GitLaunch {
   std::string session_token;  // empty for fetches
 };
 
-// Where a management command writes, as it runs. `out` returns false once the
-// client is gone.
+// Where a management command writes, as it runs, and where it reads its
+// standard input if it takes one. `out` returns false once the client is gone.
 struct CommandOutput {
   std::function<bool(const std::string&)> out;
   std::function<void(const std::string&)> err;
+  // The client's standard input, to its end: at most `max_bytes` (more is an
+  // error, and no more is buffered), within a time limit. Errors are one line.
+  std::function<Result<std::string>(std::size_t max_bytes)> read_input;
 };
 
 class SessionHandler {

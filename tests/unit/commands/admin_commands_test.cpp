@@ -33,21 +33,33 @@ class AdminCommandsTest : public ::testing::Test {
     std::string out, err;
   };
 
-  Outcome run(const std::vector<std::string>& words, const ssh::Identity& who) {
+  // `input`: the client's standard input, given as the session gives it (a
+  // failure past max_bytes); input_asked_ records the cap a command read it with.
+  Outcome run(const std::vector<std::string>& words, const ssh::Identity& who, const std::string& input = "") {
     Outcome outcome{0, {}, {}};
     ssh::CommandOutput output{[&](const std::string& text) {
                                 outcome.out += text;
                                 return true;
                               },
-                              [&](const std::string& text) { outcome.err += text; }};
+                              [&](const std::string& text) { outcome.err += text; },
+                              [&](std::size_t max_bytes) -> Result<std::string> {
+                                input_asked_ = max_bytes;
+                                if (input.size() > max_bytes)
+                                  return fail("more than " + std::to_string(max_bytes) + " bytes on standard input");
+                                return input;
+                              }};
     outcome.status = commands_.run(words, who, output);
     return outcome;
   }
+
+  static ssh::Identity anyone() { return {"alice", std::nullopt, std::nullopt}; }
+  state::ConfigVars production_config() { return store_.config_vars("shop", "production"); }
 
   bool cached(const std::string& env) const { return fs::exists(config_.cache_dir() / "shop" / env / "node" / "key"); }
 
   static ssh::Identity staging_only() { return {"stella", std::nullopt, std::set<std::string>{"staging"}}; }
 
+  std::optional<std::size_t> input_asked_;
   test::TempDir dir_{"commands"};
   config::GatewayConfig config_ = make_config(dir_ / "data");
   state::Store store_{dir_ / "state.db"};
@@ -103,6 +115,51 @@ TEST_F(AdminCommandsTest, AKeyForOtherAppsIsRefusedFirst) {
   EXPECT_EQ(refused.status, 1);
   EXPECT_EQ(refused.err, "porter: access denied: your key may not use app 'shop'\n");
   EXPECT_TRUE(cached("production"));
+}
+
+constexpr const char* kPem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIKx\n-----END PRIVATE KEY-----\n";
+
+TEST_F(AdminCommandsTest, ConfigSetStdinStoresTheInputByteForByte) {
+  auto set = run({"config:set", "shop", "-e", "production", "TLS_KEY", "--stdin"}, anyone(), kPem);
+  EXPECT_EQ(set.status, 0) << set.err;
+  EXPECT_EQ(input_asked_, kMaxStdinValue);
+  EXPECT_EQ(production_config(), (state::ConfigVars{{"TLS_KEY", kPem}}));  // the final newline kept
+  EXPECT_NE(set.out.find("Set TLS_KEY on shop (production)"), std::string::npos) << set.out;
+
+  // Exactly at the cap is fine.
+  const std::string largest(kMaxStdinValue, 'x');
+  EXPECT_EQ(run({"config:set", "shop", "BIG", "--stdin"}, anyone(), largest).status, 0);
+  EXPECT_EQ(production_config()["BIG"], largest);
+}
+
+TEST_F(AdminCommandsTest, ConfigSetStdinRefusesTooMuchOrNonTextAndChangesNothing) {
+  ASSERT_EQ(run({"config:set", "shop", "TLS_KEY", "--stdin"}, anyone(), kPem).status, 0);
+  const auto before = production_config();
+  auto large = run({"config:set", "shop", "TLS_KEY", "--stdin"}, anyone(), std::string(kMaxStdinValue + 1, 'x'));
+  EXPECT_EQ(large.status, 1);
+  EXPECT_EQ(large.err, "porter: cannot read the value of TLS_KEY: more than 65536 bytes on standard input\n");
+  EXPECT_EQ(large.out, "");
+  auto binary = run({"config:set", "shop", "TLS_KEY", "--stdin"}, anyone(), std::string("a\0b", 3));
+  EXPECT_EQ(binary.err, "porter: the value of TLS_KEY contains a NUL byte\n");
+  EXPECT_EQ(production_config(), before);
+}
+
+TEST_F(AdminCommandsTest, StdinIsReadOnlyByConfigSetStdinWithAccess) {
+  EXPECT_EQ(run({"config:set", "shop", "A=1"}, anyone(), "ignored").status, 0);
+  EXPECT_EQ(run({"config", "shop"}, anyone(), "ignored").status, 0);
+  EXPECT_FALSE(input_asked_);
+  // A key that may not touch production is refused before any input is read.
+  EXPECT_EQ(run({"config:set", "shop", "K", "--stdin"}, staging_only(), "value").status, 1);
+  EXPECT_EQ(run({"config:set", "blog", "K", "--stdin"}, anyone(), "value").status, 1);  // no such app
+  EXPECT_FALSE(input_asked_);
+  EXPECT_EQ(production_config(), (state::ConfigVars{{"A", "1"}}));
+}
+
+TEST_F(AdminCommandsTest, ConfigListsAMultiLineValueOnOneLineAndGetPrintsItAsStored) {
+  ASSERT_EQ(run({"config:set", "shop", "TLS_KEY", "--stdin"}, anyone(), "a\\b\r\nc\n").status, 0);
+  ASSERT_EQ(run({"config:set", "shop", "PLAIN=x\\ny"}, anyone()).status, 0);
+  EXPECT_EQ(run({"config", "shop"}, anyone()).out, "PLAIN=x\\ny\nTLS_KEY=a\\\\b\\r\\nc\\n\n");
+  EXPECT_EQ(run({"config:get", "shop", "TLS_KEY"}, anyone()).out, "a\\b\r\nc\n\n");
 }
 
 }  // namespace

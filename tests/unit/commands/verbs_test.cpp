@@ -84,6 +84,70 @@ TEST(ParseCommand, ConfigSetRefusesBadPairsWithoutEchoingThem) {
   }
 }
 
+TEST(ParseCommand, ConfigSetEncodedDecodesEveryValue) {
+  // "-----BEGIN KEY-----\nMC4CAQ==\n-----END KEY-----\n", as `base64 -w0` writes it.
+  const std::string pem = "-----BEGIN KEY-----\nMC4CAQ==\n-----END KEY-----\n";
+  auto set = expect_parsed({"config:set", "shop", "-e", "staging", "--encoded",
+                            "TLS_KEY=LS0tLS1CRUdJTiBLRVktLS0tLQpNQzRDQVE9PQotLS0tLUVORCBLRVktLS0tLQo=", "A=YQ==",
+                            "B=YWI", "EMPTY="});
+  EXPECT_EQ(set.env, "staging");
+  EXPECT_FALSE(set.value_on_stdin);
+  EXPECT_EQ(set.args, (Words{"TLS_KEY=" + pem, "A=a", "B=ab", "EMPTY="}));
+  // The flag may come anywhere among the options; padding is optional.
+  EXPECT_EQ(expect_parsed({"config:set", "--encoded", "shop", "A=YWJj"}).args, Words{"A=abc"});
+  EXPECT_EQ(expect_parsed({"config:set", "shop", "A=YWI", "--encoded"}).args, Words{"A=ab"});
+  EXPECT_EQ(expect_parsed({"config:set", "shop", "--encoded", "A=w6k+Pw=="}).args, Words{"A=\xc3\xa9>?"});
+}
+
+TEST(ParseCommand, ConfigSetEncodedRefusesAnythingButBase64) {
+  for (const auto* bad : {"aGVsbG8*", "aGVs bG8=", "aGVs\nbG8=", "aGVsbG8=\n", "a-_b", "aGVsbG8===", "aGVsbG=",
+                          "a", "aGVsbG8=aGk=", "=aGk", "YR==", "YWJ="}) {
+    SCOPED_TRACE(bad);
+    const auto error = expect_refused({"config:set", "shop", "--encoded", "GOOD=YQ==", std::string("TLS_KEY=") + bad});
+    EXPECT_EQ(error, "the value of TLS_KEY is not base64 (A-Z a-z 0-9 + / and = padding only)");
+  }
+}
+
+TEST(ParseCommand, ConfigValuesAreUtf8WithoutNul) {
+  // Decoded bytes must be text the manifests carry unchanged, whichever form sets them.
+  EXPECT_EQ(expect_refused({"config:set", "shop", "--encoded", "BIN=+/8="}), "the value of BIN is not UTF-8 text");
+  EXPECT_EQ(expect_refused({"config:set", "shop", "--encoded", "NUL=YQBi"}), "the value of NUL contains a NUL byte");
+  EXPECT_EQ(expect_refused({"config:set", "shop", "LATIN1=caf\xe9"}), "the value of LATIN1 is not UTF-8 text");
+  for (const auto* bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"})
+    EXPECT_FALSE(check_config_value("K", bad)) << bad;
+  for (const auto* good : {"", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x91", "a\nb\r\n\t"})
+    EXPECT_TRUE(check_config_value("K", good)) << good;
+}
+
+TEST(ParseCommand, ConfigSetStdinTakesOneKey) {
+  auto set = expect_parsed({"config:set", "shop", "-e", "production", "TLS_KEY", "--stdin"});
+  EXPECT_TRUE(set.value_on_stdin);
+  EXPECT_EQ(set.env, "production");
+  EXPECT_EQ(set.args, Words{"TLS_KEY"});
+  EXPECT_TRUE(expect_parsed({"config:set", "--stdin", "shop", "K"}).value_on_stdin);
+  EXPECT_FALSE(expect_parsed({"config:set", "shop", "K=v"}).value_on_stdin);
+
+  const std::string one_key = "--stdin sets one KEY, without =, to what comes on standard input";
+  EXPECT_EQ(expect_refused({"config:set", "shop", "TLS_KEY=hunter22", "--stdin"}), one_key);  // not echoed
+  EXPECT_EQ(expect_refused({"config:set", "shop", "A", "B", "--stdin"}), one_key);
+  EXPECT_EQ(expect_refused({"config:set", "shop", "A", "B=x", "--stdin"}), one_key);
+  EXPECT_EQ(expect_refused({"config:set", "shop", "1BAD", "--stdin"}),
+            "invalid config key: keys are letters, digits and _, not starting with a digit");
+  EXPECT_EQ(expect_refused({"config:set", "shop", "--stdin"}).substr(0, 6), "usage:");
+  EXPECT_EQ(expect_refused({"config:set", "shop", "--encoded", "K", "--stdin"}),
+            "--stdin takes the value as sent: leave out --encoded");
+  // Without --stdin, a bare KEY is a mistyped pair as before.
+  expect_refused({"config:set", "shop", "K"});
+}
+
+TEST(ParseCommand, OnlyConfigSetTakesEncodedOrStdin) {
+  EXPECT_EQ(expect_refused({"config:get", "shop", "K", "--stdin"}), "usage: config:get <app> [-e <env>] <KEY>");
+  EXPECT_EQ(expect_refused({"config:unset", "shop", "--encoded", "K"}),
+            "usage: config:unset <app> [-e <env>] <KEY>...");
+  expect_refused({"releases", "shop", "--stdin"});
+  expect_refused({"apps:list", "--encoded"});
+}
+
 TEST(ParseCommand, NoErrorEchoesAWordThatLooksLikeAPair) {
   // A KEY=VALUE pair typed in the wrong place may be the secret itself.
   for (const Words& words : {Words{"config:set", "shop", "-e", "DATABASE_URL=postgres://u:hunter22@db/x"},
@@ -112,7 +176,8 @@ TEST(ParseCommand, UsageErrorsShowTheUsage) {
   EXPECT_EQ(expect_refused({"config:get", "shop", "A", "B"}), "usage: config:get <app> [-e <env>] <KEY>");
   EXPECT_EQ(expect_refused({"config:get", "shop"}), "usage: config:get <app> [-e <env>] <KEY>");
   EXPECT_EQ(expect_refused({"config:unset", "shop", "-e"}), "usage: config:unset <app> [-e <env>] <KEY>...");
-  EXPECT_EQ(expect_refused({"config:set", "shop"}), "usage: config:set <app> [-e <env>] <KEY>=<value>...");
+  EXPECT_EQ(expect_refused({"config:set", "shop"}),
+            "usage: config:set <app> [-e <env>] [--encoded] <KEY>=<value>... | config:set <app> [-e <env>] <KEY> --stdin");
   EXPECT_EQ(expect_refused({"rollback", "shop"}), "usage: rollback <app> [-e <env>] v<N>");
 }
 
