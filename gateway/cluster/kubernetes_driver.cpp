@@ -114,8 +114,12 @@ std::optional<std::string> stuck(const PodState& pod) {
   return reason;
 }
 
+// As many as the Deployment asks for now: an autoscaler may have changed the count.
+int desired_replicas(const YAML::Node& deployment) { return number(at(deployment, {"spec", "replicas"})); }
+
 // A Deployment whose every replica runs the applied spec and is available.
-bool rolled_out(const YAML::Node& deployment, int replicas) {
+bool rolled_out(const YAML::Node& deployment) {
+  const auto replicas = desired_replicas(deployment);
   const auto status = at(deployment, {"status"});
   return number(at(deployment, {"metadata", "generation"})) <= number(at(status, {"observedGeneration"})) &&
          number(at(status, {"updatedReplicas"})) == replicas && number(at(status, {"replicas"})) == replicas &&
@@ -321,6 +325,8 @@ Result<> KubernetesDriver::wait_rollout(const ReleasePlan& plan, const Output& o
     std::string report;
     bool complete = true;
     for (const auto& service : plan.services) {
+      const auto deployment = named(objects, object_name(plan, service.name));
+      const int desired = deployment ? desired_replicas(*deployment) : service.replicas;
       int ready = 0;
       for (const auto& pod : states) {
         if (pod.service != service.name) continue;
@@ -328,11 +334,11 @@ Result<> KubernetesDriver::wait_rollout(const ReleasePlan& plan, const Output& o
         ready += pod.ready && !pod.deleting;
       }
       if (const auto* waiting = first_unready(states, service.name))
-        if (auto hopeless = explain(client, *waiting, output.detail, warned)) return fail(not_ready + service.name + ": " + *hopeless);
-      report += (report.empty() ? "" : ", ") + service.name + " " + std::to_string(std::min(ready, service.replicas)) +
-                "/" + std::to_string(service.replicas) + " ready";
-      const auto deployment = named(objects, object_name(plan, service.name));
-      if (!deployment || !rolled_out(*deployment, service.replicas)) complete = false;
+        if (auto hopeless = explain(client, *waiting, output.detail, warned))
+          return fail(not_ready + service.name + ": " + *hopeless);
+      report += (report.empty() ? "" : ", ") + service.name + " " + std::to_string(std::min(ready, desired)) + "/" +
+                std::to_string(desired) + " ready";
+      if (!deployment || !rolled_out(*deployment)) complete = false;
       if (deployment && stalled(*deployment))
         return fail(not_ready + service.name + ": ProgressDeadlineExceeded (" + report +
                     (warned.empty() ? "" : "; " + warned) + ")");
@@ -360,11 +366,22 @@ Result<std::string> KubernetesDriver::route(const ReleasePlan& plan, const std::
 // Deletes the Deployments of services `kept` has not, and its web Service
 // and Ingress when it has no web service.
 void KubernetesDriver::prune(const ReleasePlan& kept) const {
+  std::vector<std::string> services, autoscaled, jobs;
+  for (const auto& service : kept.services) {
+    services.push_back(service.name);
+    if (service.autoscaling) autoscaled.push_back(service.name);
+  }
+  for (const auto& job : kept.jobs) jobs.push_back("job-" + job.name);
+  // The objects of `kind` whose porter.service is none of `names` (all of them for none).
+  const auto others = [&](const std::vector<std::string>& names) {
+    std::string list;
+    for (const auto& name : names) list += (list.empty() ? "" : ",") + name;
+    return environment_selector(kept) + (list.empty() ? "" : ",porter.service notin (" + list + ")");
+  };
   const auto client = kubectl(kept);
-  std::string services;
-  for (const auto& service : kept.services) services += (services.empty() ? "" : ",") + service.name;
-  const auto others = services.empty() ? std::string() : ",porter.service notin (" + services + ")";
-  auto removed = client.remove("deployments", environment_selector(kept) + others);
+  auto removed = client.remove("deployments", others(services));
+  if (removed) removed = client.remove("horizontalpodautoscalers", others(autoscaled));
+  if (removed) removed = client.remove("cronjobs", others(jobs));
   if (removed && !kept.web()) removed = client.remove("services,ingresses", environment_selector(kept));
   if (!removed) util::logger("cluster")->error("pruning failed app={} env={}: {}", kept.app, kept.env,
                                                removed.error().message);
@@ -384,7 +401,9 @@ void KubernetesDriver::abandon(const ReleasePlan& plan, const std::vector<releas
       log->error("restoring v{} failed app={} env={}: {}", previous->version, plan.app, plan.env,
                  restored.error().message);
     prune(*previous);
-  } else if (auto removed = client.remove("deployments,services,ingresses", environment_selector(plan)); !removed) {
+  } else if (auto removed = client.remove("deployments,services,ingresses,horizontalpodautoscalers,cronjobs",
+                                          environment_selector(plan));
+             !removed) {
     log->error("removing v{} failed app={} env={}: {}", plan.version, plan.app, plan.env, removed.error().message);
   }
   if (auto removed = client.remove("secrets,jobs", release_selector(plan)); !removed)

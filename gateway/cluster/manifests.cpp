@@ -7,6 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/quantities.hpp"
+
 namespace porter::cluster {
 namespace {
 
@@ -107,7 +109,24 @@ struct Pod {
   const config::HealthCheck* probe;      // web only
   const char* restart_policy;
   std::optional<int> grace_seconds;
+  const release::Service* service = nullptr;  // its resources and disk; none for jobs
 };
+
+// The same for requests and limits: what is declared is what is reserved.
+void emit_resources(YAML::Emitter& out, const config::Resources& resources) {
+  if (!resources.millicpu && !resources.memory_bytes) return;
+  out << YAML::Key << "resources" << YAML::Value << YAML::BeginMap;
+  for (const char* kind : {"requests", "limits"}) {
+    out << YAML::Key << kind << YAML::Value << YAML::BeginMap;
+    if (resources.millicpu) out << YAML::Key << "cpu" << YAML::Value << config::kube_cpu(*resources.millicpu);
+    if (resources.memory_bytes)
+      out << YAML::Key << "memory" << YAML::Value << config::kube_memory(*resources.memory_bytes);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+const char* kDiskVolume = "disk";
 
 // Kubernetes `command` replaces the entrypoint: the whole argv goes there.
 void emit_container(YAML::Emitter& out, const ReleasePlan& plan, const Pod& pod, const Placement& placement) {
@@ -117,6 +136,11 @@ void emit_container(YAML::Emitter& out, const ReleasePlan& plan, const Pod& pod,
   out << YAML::Key << "imagePullPolicy" << YAML::Value << "IfNotPresent";
   if (!pod.argv.empty()) out << YAML::Key << "command" << YAML::Value << YAML::Flow << pod.argv;
   emit_env(out, plan, placement);
+  if (pod.service) emit_resources(out, pod.service->resources);
+  if (pod.service && pod.service->disk)
+    out << YAML::Key << "volumeMounts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "name"
+        << YAML::Value << kDiskVolume << YAML::Key << "mountPath" << YAML::Value << pod.service->disk->path
+        << YAML::EndMap << YAML::EndSeq;
   out << YAML::Key << "securityContext" << YAML::Value << YAML::BeginMap << YAML::Key << "capabilities"
       << YAML::Value << YAML::BeginMap << YAML::Key << "drop" << YAML::Value << YAML::Flow << YAML::BeginSeq
       << "NET_RAW" << "SYS_CHROOT" << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
@@ -159,6 +183,11 @@ void emit_pod_template(YAML::Emitter& out, const ReleasePlan& plan, const Meta& 
   out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
   emit_container(out, plan, pod, placement);
   out << YAML::EndSeq;
+  if (pod.service && pod.service->disk)
+    out << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "name"
+        << YAML::Value << kDiskVolume << YAML::Key << "persistentVolumeClaim" << YAML::Value << YAML::BeginMap
+        << YAML::Key << "claimName" << YAML::Value << disk_name(plan, *pod.service) << YAML::EndMap << YAML::EndMap
+        << YAML::EndSeq;
   out << YAML::EndMap << YAML::EndMap;
 }
 
@@ -282,7 +311,75 @@ std::string render_ingress(const ReleasePlan& plan, const release::Service& web,
   return end_object(out);
 }
 
+// The service's disk: claimed once, kept across releases and rollbacks
+// (nothing Porter deletes selects it).
+std::string render_disk_claim(const ReleasePlan& plan, const release::Service& service, const ClusterSite& site) {
+  YAML::Emitter out;
+  begin_object(out, "v1", "PersistentVolumeClaim", plan, cluster_meta(site, service.name, disk_name(plan, service)));
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "accessModes" << YAML::Value << YAML::Flow << YAML::BeginSeq << "ReadWriteOnce" << YAML::EndSeq;
+  out << YAML::Key << "resources" << YAML::Value << YAML::BeginMap << YAML::Key << "requests" << YAML::Value
+      << YAML::BeginMap << YAML::Key << "storage" << YAML::Value << config::kube_memory(service.disk->size_bytes)
+      << YAML::EndMap << YAML::EndMap;
+  out << YAML::EndMap;
+  return end_object(out);
+}
+
+void emit_utilization(YAML::Emitter& out, const char* resource, int percent) {
+  out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "Resource" << YAML::Key << "resource" << YAML::Value
+      << YAML::BeginMap << YAML::Key << "name" << YAML::Value << resource << YAML::Key << "target" << YAML::Value
+      << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "Utilization" << YAML::Key << "averageUtilization"
+      << YAML::Value << percent << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+}
+
+std::string render_autoscaler(const ReleasePlan& plan, const release::Service& service, const ClusterSite& site) {
+  const auto& scaling = *service.autoscaling;
+  const auto name = object_name(plan, service.name);
+  YAML::Emitter out;
+  begin_object(out, "autoscaling/v2", "HorizontalPodAutoscaler", plan, cluster_meta(site, service.name, name));
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "scaleTargetRef" << YAML::Value << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value
+      << "apps/v1" << YAML::Key << "kind" << YAML::Value << "Deployment" << YAML::Key << "name" << YAML::Value << name
+      << YAML::EndMap;
+  out << YAML::Key << "minReplicas" << YAML::Value << scaling.min;
+  out << YAML::Key << "maxReplicas" << YAML::Value << scaling.max;
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginSeq;
+  if (scaling.cpu_percent) emit_utilization(out, "cpu", *scaling.cpu_percent);
+  if (scaling.memory_percent) emit_utilization(out, "memory", *scaling.memory_percent);
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  return end_object(out);
+}
+
+// A porter.yaml job on its schedule (UTC), never two runs at once.
+std::string render_cron_job(const ReleasePlan& plan, const release::ScheduledJob& job, const ClusterSite& site) {
+  const auto placement = cluster_placement(plan, site, cron_job_name(plan, job));
+  const Meta meta = cluster_meta(site, "job-" + job.name, placement.name);
+  YAML::Emitter out;
+  begin_object(out, "batch/v1", "CronJob", plan, meta);
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "schedule" << YAML::Value << job.schedule;
+  out << YAML::Key << "timeZone" << YAML::Value << "Etc/UTC";
+  out << YAML::Key << "concurrencyPolicy" << YAML::Value << "Forbid";
+  out << YAML::Key << "jobTemplate" << YAML::Value << YAML::BeginMap << YAML::Key << "spec" << YAML::Value
+      << YAML::BeginMap;
+  out << YAML::Key << "backoffLimit" << YAML::Value << 0;
+  out << YAML::Key << "activeDeadlineSeconds" << YAML::Value << job.timeout.count();
+  emit_pod_template(out, plan, meta, {job.name, job.argv, nullptr, "Never", std::nullopt}, placement);
+  out << YAML::EndMap << YAML::EndMap;
+  out << YAML::EndMap;
+  return end_object(out);
+}
+
 }  // namespace
+
+std::string disk_name(const ReleasePlan& plan, const release::Service& service) {
+  return object_name(plan, service.name + "-disk");
+}
+
+std::string cron_job_name(const ReleasePlan& plan, const release::ScheduledJob& job) {
+  return object_name(plan, "job-" + job.name);
+}
 
 std::string object_name(const ReleasePlan& plan, const std::string& part) {
   return plan.app + "-" + plan.env + "-" + part;
@@ -303,12 +400,14 @@ std::string render_deployment(const ReleasePlan& plan, const release::Service& s
   YAML::Emitter out;
   begin_object(out, "apps/v1", "Deployment", plan, meta);
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "replicas" << YAML::Value << placement.replicas;
+  // An autoscaler owns the count on a cluster: applying one would undo its work.
+  if (!(on_cluster(placement) && service.autoscaling))
+    out << YAML::Key << "replicas" << YAML::Value << placement.replicas;
   if (on_cluster(placement)) emit_rollout(out, placement);
   out << YAML::Key << "selector" << YAML::Value << YAML::BeginMap << YAML::Key << "matchLabels" << YAML::Value
       << YAML::BeginMap << YAML::Key << "app.kubernetes.io/name" << YAML::Value << object_name(plan, service.name)
       << YAML::EndMap << YAML::EndMap;
-  const Pod pod{service.name, service.argv, service.is_web() ? &service.healthcheck : nullptr, "Always", 5};
+  const Pod pod{service.name, service.argv, service.is_web() ? &service.healthcheck : nullptr, "Always", 5, &service};
   emit_pod_template(out, plan, meta, pod, placement);
   out << YAML::EndMap;
   return end_object(out);
@@ -380,11 +479,14 @@ std::string render_release_services(const ReleasePlan& plan, const ClusterSite& 
   std::string manifests;
   for (const auto& service : plan.services) {
     const auto placement = service_placement(plan, service, site);
+    if (service.disk) manifests += document(render_disk_claim(plan, service, site));
     manifests += document(render_deployment(plan, service, placement));
+    if (service.autoscaling) manifests += document(render_autoscaler(plan, service, site));
     if (!service.is_web()) continue;
     manifests += document(render_web_service(plan, site, *placement.port));
     if (!site.domain.empty()) manifests += document(render_ingress(plan, service, site));
   }
+  for (const auto& job : plan.jobs) manifests += document(render_cron_job(plan, job, site));
   return manifests;
 }
 

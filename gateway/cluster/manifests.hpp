@@ -31,6 +31,10 @@ struct ClusterSite {
 std::string default_namespace(const release::ReleasePlan& plan);
 // Name of the Secret holding release vN's config vars: <app>-<env>-config-v<N>.
 std::string config_secret_name(const release::ReleasePlan& plan);
+// A service's disk (PersistentVolumeClaim; a podman volume locally): <app>-<env>-<service>-disk.
+std::string disk_name(const release::ReleasePlan& plan, const release::Service& service);
+// A porter.yaml job's CronJob: <app>-<env>-job-<name>.
+std::string cron_job_name(const release::ReleasePlan& plan, const release::ScheduledJob& job);
 // Name of release vN's predeploy Job: <app>-<env>-predeploy-v<N>.
 std::string predeploy_job_name(const release::ReleasePlan& plan);
 

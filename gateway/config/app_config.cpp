@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <regex>
 
+#include "config/quantities.hpp"
 #include "config/yaml_reader.hpp"
+#include "cron/cron.hpp"
 
 namespace porter::config {
 namespace {
@@ -96,14 +98,74 @@ void read_timeouts(const YAML::Node& node, const std::string& key, ProxyTimeouts
   if (node["read"]) timeouts.read = read_seconds(node["read"], key + ".read");
 }
 
+std::uint64_t read_size(const YAML::Node& node, const std::string& key) {
+  const auto bytes = parse_size(read_scalar<std::string>(node, key));
+  if (!bytes)
+    throw YamlError(where(node) + ": '" + key + "' is a size, like 512M or 5G, not '" + node.Scalar() + "'");
+  return *bytes;
+}
+
+Resources read_resources(const YAML::Node& node, const std::string& key) {
+  require_map(node, key);
+  reject_unknown_keys(node, key, {"cpu", "memory"});
+  Resources resources;
+  if (node["cpu"]) {
+    resources.millicpu = parse_millicpu(read_scalar<std::string>(node["cpu"], key + ".cpu"));
+    if (!resources.millicpu)
+      throw YamlError(where(node["cpu"]) + ": '" + key + ".cpu' is CPUs, like 0.5, 2 or 250m (at most 64), not '" +
+                      node["cpu"].Scalar() + "'");
+  }
+  if (node["memory"]) resources.memory_bytes = read_size(node["memory"], key + ".memory");
+  return resources;
+}
+
+int read_percent(const YAML::Node& node, const std::string& key) {
+  const auto percent = read_scalar<int>(node, key);
+  if (percent < 1 || percent > 1000) throw YamlError(where(node) + ": '" + key + "' must be between 1 and 1000");
+  return percent;
+}
+
+// Usage is a share of what is declared: a CPU target needs resources.cpu.
+Autoscaling read_autoscaling(const YAML::Node& node, const std::string& key, const Resources& resources) {
+  require_map(node, key);
+  reject_unknown_keys(node, key, {"min", "max", "cpu_percent", "memory_percent"});
+  if (!node["min"] || !node["max"]) throw YamlError(where(node) + ": '" + key + "' needs min and max");
+  Autoscaling scaling{read_scalar<int>(node["min"], key + ".min"), read_scalar<int>(node["max"], key + ".max"),
+                      std::nullopt, std::nullopt};
+  if (scaling.min < 1 || scaling.max < scaling.min || scaling.max > 50)
+    throw YamlError(where(node) + ": '" + key + "' needs 1 <= min <= max <= 50");
+  if (node["cpu_percent"]) scaling.cpu_percent = read_percent(node["cpu_percent"], key + ".cpu_percent");
+  if (node["memory_percent"]) scaling.memory_percent = read_percent(node["memory_percent"], key + ".memory_percent");
+  if (!scaling.cpu_percent && !scaling.memory_percent)
+    throw YamlError(where(node) + ": '" + key + "' needs cpu_percent or memory_percent");
+  if (scaling.cpu_percent && !resources.millicpu)
+    throw YamlError(where(node) + ": '" + key + ".cpu_percent' is a share of resources.cpu: declare it");
+  if (scaling.memory_percent && !resources.memory_bytes)
+    throw YamlError(where(node) + ": '" + key + ".memory_percent' is a share of resources.memory: declare it");
+  return scaling;
+}
+
+Disk read_disk(const YAML::Node& node, const std::string& key) {
+  require_map(node, key);
+  reject_unknown_keys(node, key, {"path", "size"});
+  if (!node["path"] || !node["size"]) throw YamlError(where(node) + ": '" + key + "' needs path and size");
+  Disk disk{read_scalar<std::string>(node["path"], key + ".path"), read_size(node["size"], key + ".size")};
+  if (!disk.path.starts_with("/") || disk.path == "/" || disk.path.size() > 255 || has_control_characters(disk.path) ||
+      has_parent_component(disk.path))
+    throw YamlError(where(node["path"]) + ": '" + key + ".path' must be an absolute path in the container, not '" +
+                    disk.path + "'");
+  return disk;
+}
+
 ServiceSettings read_service(const YAML::Node& node, const std::string& name) {
   const auto key = "services." + name;
   require_map(node, key);
   const bool web = name == "web";
   if (web)
-    reject_unknown_keys(node, key, {"run", "replicas", "port", "healthcheck", "timeouts"});
+    reject_unknown_keys(node, key,
+                        {"run", "replicas", "port", "healthcheck", "timeouts", "resources", "autoscaling", "disk"});
   else
-    reject_unknown_keys(node, key, {"run", "replicas"});
+    reject_unknown_keys(node, key, {"run", "replicas", "resources", "autoscaling", "disk"});
   ServiceSettings service;
   if (node["run"]) service.run = read_scalar<std::string>(node["run"], key + ".run");
   if (node["replicas"]) {
@@ -118,6 +180,15 @@ ServiceSettings read_service(const YAML::Node& node, const std::string& name) {
   }
   if (node["healthcheck"]) read_healthcheck(node["healthcheck"], key + ".healthcheck", service.healthcheck);
   if (node["timeouts"]) read_timeouts(node["timeouts"], key + ".timeouts", service.timeouts);
+  if (node["resources"]) service.resources = read_resources(node["resources"], key + ".resources");
+  if (node["autoscaling"]) {
+    if (node["replicas"])
+      throw YamlError(where(node["replicas"]) + ": '" + key + ".replicas' and '" + key +
+                      ".autoscaling' exclude each other (autoscaling.min replicas start)");
+    service.autoscaling = read_autoscaling(node["autoscaling"], key + ".autoscaling", service.resources);
+    service.replicas = service.autoscaling->min;
+  }
+  if (node["disk"]) service.disk = read_disk(node["disk"], key + ".disk");
   return service;
 }
 
@@ -140,6 +211,26 @@ void read_predeploy(const YAML::Node& node, AppConfig& config) {
   config.predeploy = predeploy;
 }
 
+void read_jobs(const YAML::Node& node, AppConfig& config) {
+  require_map(node, "jobs");
+  for (const auto& entry : node) {
+    const auto name = entry.first.Scalar();
+    const auto key = "jobs." + name;
+    if (!is_valid_service_name(name))
+      throw YamlError(where(entry.first) + ": job name '" + name + "' must match [a-z][a-z0-9-]{0,30}");
+    require_map(entry.second, key);
+    reject_unknown_keys(entry.second, key, {"run", "schedule", "timeout"});
+    const auto& job = entry.second;
+    if (!job["run"] || !job["schedule"]) throw YamlError(where(job) + ": '" + key + "' needs run and schedule");
+    JobSettings settings{read_scalar<std::string>(job["run"], key + ".run"),
+                         read_scalar<std::string>(job["schedule"], key + ".schedule")};
+    if (auto schedule = cron::Schedule::parse(settings.schedule); !schedule)
+      throw YamlError(where(job["schedule"]) + ": '" + key + ".schedule': " + schedule.error().message);
+    if (job["timeout"]) settings.timeout = read_seconds(job["timeout"], key + ".timeout");
+    config.jobs[name] = settings;
+  }
+}
+
 }  // namespace
 
 bool is_valid_service_name(const std::string& name) {
@@ -153,10 +244,11 @@ Result<AppConfig> parse_app_config(const std::string& yaml_text) {
     auto root = load_yaml(yaml_text, "porter.yaml");
     if (root.IsNull()) return config;
     require_map(root, "porter.yaml");
-    reject_unknown_keys(root, "porter.yaml", {"build", "services", "predeploy"});
+    reject_unknown_keys(root, "porter.yaml", {"build", "services", "predeploy", "jobs"});
     if (root["build"]) read_build(root["build"], config.build);
     if (root["services"]) read_services(root["services"], config);
     if (root["predeploy"]) read_predeploy(root["predeploy"], config);
+    if (root["jobs"]) read_jobs(root["jobs"], config);
   } catch (const YamlError& e) {
     std::string message = e.what();
     if (!message.starts_with("porter.yaml")) message = "porter.yaml " + message;

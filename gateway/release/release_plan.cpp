@@ -18,6 +18,37 @@ std::vector<std::string> with_shell(const std::vector<std::string>& shell, const
   return argv;
 }
 
+// Resources, autoscaling and disk: keys only when declared, so plans
+// recorded before them read back the same.
+void emit_day2(YAML::Emitter& out, const Service& service) {
+  if (service.resources.millicpu) out << YAML::Key << "millicpu" << YAML::Value << *service.resources.millicpu;
+  if (service.resources.memory_bytes)
+    out << YAML::Key << "memory_bytes" << YAML::Value << *service.resources.memory_bytes;
+  if (const auto& scaling = service.autoscaling) {
+    out << YAML::Key << "autoscaling" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "min"
+        << YAML::Value << scaling->min << YAML::Key << "max" << YAML::Value << scaling->max;
+    if (scaling->cpu_percent) out << YAML::Key << "cpu_percent" << YAML::Value << *scaling->cpu_percent;
+    if (scaling->memory_percent) out << YAML::Key << "memory_percent" << YAML::Value << *scaling->memory_percent;
+    out << YAML::EndMap;
+  }
+  if (const auto& disk = service.disk)
+    out << YAML::Key << "disk" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "path" << YAML::Value
+        << disk->path << YAML::Key << "size_bytes" << YAML::Value << disk->size_bytes << YAML::EndMap;
+}
+
+void read_day2(const YAML::Node& node, Service& service) {
+  if (node["millicpu"]) service.resources.millicpu = node["millicpu"].as<int>();
+  if (node["memory_bytes"]) service.resources.memory_bytes = node["memory_bytes"].as<std::uint64_t>();
+  if (const auto scaling = node["autoscaling"]) {
+    service.autoscaling = config::Autoscaling{scaling["min"].as<int>(), scaling["max"].as<int>(), std::nullopt,
+                                              std::nullopt};
+    if (scaling["cpu_percent"]) service.autoscaling->cpu_percent = scaling["cpu_percent"].as<int>();
+    if (scaling["memory_percent"]) service.autoscaling->memory_percent = scaling["memory_percent"].as<int>();
+  }
+  if (const auto disk = node["disk"])
+    service.disk = config::Disk{disk["path"].as<std::string>(), disk["size_bytes"].as<std::uint64_t>()};
+}
+
 }  // namespace
 
 const Service* ReleasePlan::web() const {
@@ -52,7 +83,11 @@ Result<ReleasePlan> plan_release(const config::AppConfig& app_config, const buil
     const auto settings = declared ? settings_it->second : config::ServiceSettings{};
     auto process = processes.find(name);
     const int replicas = declared || process == processes.end() ? settings.replicas : procfile_replicas(name);
-    Service service{name, {}, replicas, settings.port, settings.healthcheck, settings.timeouts};
+    Service service{name,          {},
+                    replicas,      settings.port,
+                    settings.healthcheck, settings.timeouts,
+                    settings.resources,   settings.autoscaling,
+                    settings.disk};
     if (settings.run)
       service.argv = with_shell(shell, *settings.run);
     else if (process != processes.end())
@@ -63,6 +98,8 @@ Result<ReleasePlan> plan_release(const config::AppConfig& app_config, const buil
       return fail("process type '" + name + "' must match [a-z][a-z0-9-]{0,30}");
     plan.services.push_back(service);
   }
+  for (const auto& [name, job] : app_config.jobs)
+    plan.jobs.push_back({name, with_shell(shell, job.run), job.schedule, job.timeout});
   return plan;
 }
 
@@ -85,8 +122,15 @@ std::string to_yaml(const ReleasePlan& plan) {
     out << YAML::Key << "proxy_timeouts" << YAML::Value << YAML::Flow << YAML::BeginSeq
         << service.timeouts.connect.count() << service.timeouts.send.count() << service.timeouts.read.count()
         << YAML::EndSeq;
+    emit_day2(out, service);
     out << YAML::EndMap;
   }
+  out << YAML::EndSeq;
+  out << YAML::Key << "jobs" << YAML::Value << YAML::BeginSeq;
+  for (const auto& job : plan.jobs)
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << job.name << YAML::Key << "argv" << YAML::Value
+        << YAML::Flow << job.argv << YAML::Key << "schedule" << YAML::Value << job.schedule << YAML::Key << "timeout"
+        << YAML::Value << job.timeout.count() << YAML::EndMap;
   out << YAML::EndSeq << YAML::EndMap;
   return out.c_str();
 }
@@ -111,8 +155,12 @@ Result<ReleasePlan> from_yaml(const std::string& text) {
       if (timeouts.size() != 3) return fail("release plan: proxy_timeouts must hold 3 values");
       service.timeouts = {std::chrono::seconds(timeouts[0]), std::chrono::seconds(timeouts[1]),
                           std::chrono::seconds(timeouts[2])};
+      read_day2(node, service);
       plan.services.push_back(service);
     }
+    for (const auto& node : root["jobs"])  // absent in plans recorded before jobs existed
+      plan.jobs.push_back({node["name"].as<std::string>(), node["argv"].as<std::vector<std::string>>(),
+                           node["schedule"].as<std::string>(), std::chrono::seconds(node["timeout"].as<long>())});
     return plan;
   } catch (const YAML::Exception& e) {
     return fail("release plan: " + e.msg);

@@ -22,8 +22,19 @@ struct Service {
   std::optional<int> port;        // fixed container port; default: the process reads $PORT
   config::HealthCheck healthcheck;
   config::ProxyTimeouts timeouts;
+  config::Resources resources{};
+  std::optional<config::Autoscaling> autoscaling{};
+  std::optional<config::Disk> disk{};
 
   bool is_web() const { return name == "web"; }
+};
+
+// A command run on a cron schedule in the release's image.
+struct ScheduledJob {
+  std::string name;
+  std::vector<std::string> argv;
+  std::string schedule;  // 5-field cron, UTC; checked when porter.yaml was read
+  std::chrono::seconds timeout{3600};
 };
 
 struct ReleasePlan {
@@ -33,6 +44,7 @@ struct ReleasePlan {
   std::vector<Service> services;
   std::vector<std::string> predeploy;  // argv; empty = none
   std::chrono::seconds predeploy_timeout{600};
+  std::vector<ScheduledJob> jobs;
   std::map<std::string, std::string> config;  // config vars: secret, stored separately
 
   const Service* web() const;

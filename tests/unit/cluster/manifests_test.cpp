@@ -419,5 +419,83 @@ TEST(Manifests, ValuesAreQuotedSafely) {
   EXPECT_EQ(env_value(first_container(local), "TRICKY"), "a: b\n- c # d \"e\"");
 }
 
+release::ReleasePlan day2_plan() {
+  auto plan = sample_plan();
+  auto& web = plan.services[0];
+  web.resources = {500, 512ULL << 20};
+  web.autoscaling = config::Autoscaling{2, 10, 70, 80};
+  web.disk = config::Disk{"/data", 5ULL << 30};
+  plan.jobs = {{"sync", {"/bin/sh", "-c", "bin/sync"}, "*/15 * * * *", std::chrono::seconds(600)}};
+  return plan;
+}
+
+TEST(Manifests, ResourcesAreRequestedAndLimitedAlike) {
+  const auto web = of_kind(YAML::LoadAll(render_release_services(day2_plan(), kSite)), "Deployment")[0];
+  const auto resources = first_container(web)["resources"];
+  for (const char* kind : {"requests", "limits"}) {
+    EXPECT_EQ(resources[kind]["cpu"].as<std::string>(), "500m") << kind;
+    EXPECT_EQ(resources[kind]["memory"].as<std::string>(), "512Mi") << kind;
+  }
+  const auto worker = of_kind(YAML::LoadAll(render_release_services(day2_plan(), kSite)), "Deployment")[1];
+  EXPECT_FALSE(first_container(worker)["resources"]);  // none declared: no limits
+}
+
+TEST(Manifests, ADiskIsAClaimKeptAcrossReleasesAndMountedAtItsPath) {
+  const auto documents = YAML::LoadAll(render_release_services(day2_plan(), kSite));
+  const auto claims = of_kind(documents, "PersistentVolumeClaim");
+  ASSERT_EQ(claims.size(), 1u);
+  const auto& claim = claims[0];
+  EXPECT_EQ(claim["metadata"]["name"].as<std::string>(), "shop-production-web-disk");
+  EXPECT_EQ(claim["metadata"]["namespace"].as<std::string>(), "shop-ns");
+  EXPECT_EQ(claim["spec"]["accessModes"][0].as<std::string>(), "ReadWriteOnce");
+  EXPECT_EQ(claim["spec"]["resources"]["requests"]["storage"].as<std::string>(), "5Gi");
+  const auto web = of_kind(documents, "Deployment")[0];
+  const auto pod = web["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"].as<std::string>(), "shop-production-web-disk");
+  EXPECT_EQ(first_container(web)["volumeMounts"][0]["mountPath"].as<std::string>(), "/data");
+  EXPECT_EQ(first_container(web)["volumeMounts"][0]["name"].as<std::string>(),
+            pod["volumes"][0]["name"].as<std::string>());
+}
+
+TEST(Manifests, AutoscalingIsAnHpaV2AndTheDeploymentLeavesItTheCount) {
+  const auto documents = YAML::LoadAll(render_release_services(day2_plan(), kSite));
+  const auto hpas = of_kind(documents, "HorizontalPodAutoscaler");
+  ASSERT_EQ(hpas.size(), 1u);
+  const auto& hpa = hpas[0];
+  EXPECT_EQ(hpa["apiVersion"].as<std::string>(), "autoscaling/v2");
+  EXPECT_EQ(hpa["spec"]["scaleTargetRef"]["kind"].as<std::string>(), "Deployment");
+  EXPECT_EQ(hpa["spec"]["scaleTargetRef"]["name"].as<std::string>(), "shop-production-web");
+  EXPECT_EQ(hpa["spec"]["minReplicas"].as<int>(), 2);
+  EXPECT_EQ(hpa["spec"]["maxReplicas"].as<int>(), 10);
+  const auto metrics = hpa["spec"]["metrics"];
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(metrics[0]["resource"]["name"].as<std::string>(), "cpu");
+  EXPECT_EQ(metrics[0]["resource"]["target"]["averageUtilization"].as<int>(), 70);
+  EXPECT_EQ(metrics[1]["resource"]["name"].as<std::string>(), "memory");
+  EXPECT_EQ(metrics[1]["resource"]["target"]["averageUtilization"].as<int>(), 80);
+  const auto deployments = of_kind(documents, "Deployment");
+  EXPECT_FALSE(deployments[0]["spec"]["replicas"]);  // the HPA's
+  EXPECT_EQ(deployments[1]["spec"]["replicas"].as<int>(), 2);
+}
+
+TEST(Manifests, AJobIsACronJobThatNeverOverlaps) {
+  const auto cron_jobs = of_kind(YAML::LoadAll(render_release_services(day2_plan(), kSite)), "CronJob");
+  ASSERT_EQ(cron_jobs.size(), 1u);
+  const auto& cron = cron_jobs[0];
+  EXPECT_EQ(cron["metadata"]["name"].as<std::string>(), "shop-production-job-sync");
+  EXPECT_EQ(cron["metadata"]["labels"]["porter.service"].as<std::string>(), "job-sync");
+  EXPECT_EQ(cron["spec"]["schedule"].as<std::string>(), "*/15 * * * *");
+  EXPECT_EQ(cron["spec"]["timeZone"].as<std::string>(), "Etc/UTC");
+  EXPECT_EQ(cron["spec"]["concurrencyPolicy"].as<std::string>(), "Forbid");
+  const auto job = cron["spec"]["jobTemplate"]["spec"];
+  EXPECT_EQ(job["backoffLimit"].as<int>(), 0);
+  EXPECT_EQ(job["activeDeadlineSeconds"].as<int>(), 600);
+  const auto pod = job["template"]["spec"];
+  EXPECT_EQ(pod["restartPolicy"].as<std::string>(), "Never");
+  EXPECT_EQ(pod["containers"][0]["command"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"/bin/sh", "-c", "bin/sync"}));
+  EXPECT_EQ(pod["containers"][0]["envFrom"][0]["secretRef"]["name"].as<std::string>(), "shop-production-config-v7");
+}
+
 }  // namespace
 }  // namespace porter::cluster

@@ -125,5 +125,66 @@ TEST(AppConfig, RejectsBadValues) {
   EXPECT_NE(parse_error("- a\n- b\n").find("mapping"), std::string::npos);
 }
 
+TEST(AppConfig, ReadsResourcesAutoscalingDisksAndJobs) {
+  auto parsed = parse_app_config(R"(
+services:
+  web:
+    run: bin/web
+    autoscaling: {min: 2, max: 10, cpu_percent: 70, memory_percent: 80}
+    resources: {cpu: 0.5, memory: 512M}
+    disk: {path: /data, size: 5G}
+  worker:
+    resources: {cpu: 250m}
+jobs:
+  sync-partners: {run: bin/sync, schedule: "*/15 * * * *", timeout: 600}
+  nightly: {run: bin/report, schedule: "@daily"}
+)");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto& web = parsed->services.at("web");
+  EXPECT_EQ(web.resources, (Resources{500, 512ULL << 20}));
+  EXPECT_EQ(web.autoscaling, (Autoscaling{2, 10, 70, 80}));
+  EXPECT_EQ(web.replicas, 2);  // autoscaling starts at min
+  EXPECT_EQ(web.disk, (Disk{"/data", 5ULL << 30}));
+  EXPECT_EQ(parsed->services.at("worker").resources, (Resources{250, std::nullopt}));
+  const auto& sync = parsed->jobs.at("sync-partners");
+  EXPECT_EQ(sync.run, "bin/sync");
+  EXPECT_EQ(sync.schedule, "*/15 * * * *");
+  EXPECT_EQ(sync.timeout, std::chrono::seconds(600));
+  EXPECT_EQ(parsed->jobs.at("nightly").timeout, std::chrono::seconds(3600));
+}
+
+TEST(AppConfig, RefusesBadDayTwoSettingsWithTheLine) {
+  EXPECT_EQ(parse_error("services:\n  web:\n    resources: {memory: lots}\n"),
+            "porter.yaml line 3: 'services.web.resources.memory' is a size, like 512M or 5G, not 'lots'");
+  EXPECT_EQ(parse_error("services:\n  web:\n    resources: {cpu: 100}\n"),
+            "porter.yaml line 3: 'services.web.resources.cpu' is CPUs, like 0.5, 2 or 250m (at most 64), not '100'");
+  EXPECT_NE(parse_error("services: {web: {autoscaling: {min: 3, max: 2, cpu_percent: 50}, resources: {cpu: 1}}}")
+                .find("1 <= min <= max <= 50"),
+            std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {autoscaling: {min: 1, max: 2}}}").find("needs cpu_percent or memory_percent"),
+            std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {autoscaling: {min: 1, max: 2, cpu_percent: 50}}}")
+                .find("a share of resources.cpu: declare it"),
+            std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {replicas: 2, resources: {cpu: 1}, autoscaling: {min: 1, max: 2, "
+                        "cpu_percent: 50}}}")
+                .find("exclude each other"),
+            std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {disk: {path: data, size: 1G}}}").find("must be an absolute path"),
+            std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {disk: {path: /data/../etc, size: 1G}}}").find("must be an absolute path"),
+            std::string::npos);
+  EXPECT_NE(parse_error("services: {web: {disk: {path: /data}}}").find("needs path and size"), std::string::npos);
+  EXPECT_NE(parse_error("jobs: {sync: {run: x}}").find("needs run and schedule"), std::string::npos);
+  EXPECT_NE(parse_error("jobs: {sync: {run: x, schedule: y, every: 1}}").find("every"), std::string::npos);
+  EXPECT_NE(parse_error("jobs: {Sync: {run: x, schedule: '* * * * *'}}").find("job name 'Sync'"), std::string::npos);
+}
+
+TEST(AppConfig, ABadScheduleRejectsThePushWithTheLine) {
+  const auto message = parse_error("jobs:\n  sync:\n    run: bin/sync\n    schedule: \"61 * * * *\"\n");
+  EXPECT_TRUE(message.starts_with("porter.yaml line 4: 'jobs.sync.schedule': ")) << message;
+  EXPECT_NE(message.find("61"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace porter::config

@@ -99,6 +99,31 @@ TEST(ReleasePlan, YamlRoundTripKeepsEverythingButConfig) {
   EXPECT_EQ(web.timeouts.read, std::chrono::seconds(3));
 }
 
+TEST(ReleasePlan, YamlRoundTripKeepsResourcesAutoscalingDisksAndJobs) {
+  config::AppConfig config;
+  config.services["web"].resources = {500, 512ULL << 20};
+  config.services["web"].autoscaling = config::Autoscaling{2, 10, 70, std::nullopt};
+  config.services["web"].disk = config::Disk{"/data", 5ULL << 30};
+  config.jobs["sync"] = {"bin/sync", "*/15 * * * *", std::chrono::seconds(600)};
+  auto plan = plan_ok(config, {{"web", "serve"}, {"worker", "work"}}, kShell, true);
+  ASSERT_EQ(plan.jobs.size(), 1u);
+  EXPECT_EQ(plan.jobs[0].argv, (std::vector<std::string>{"/bin/sh", "-c", "bin/sync"}));
+  auto back = from_yaml(to_yaml(plan));
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ(back->services.size(), 2u);
+  const auto& web = back->services[0];
+  EXPECT_EQ(web.resources, plan.services[0].resources);
+  EXPECT_EQ(web.autoscaling, plan.services[0].autoscaling);
+  EXPECT_EQ(web.disk, plan.services[0].disk);
+  EXPECT_EQ(back->services[1].resources, config::Resources{});
+  EXPECT_FALSE(back->services[1].autoscaling);
+  ASSERT_EQ(back->jobs.size(), 1u);
+  EXPECT_EQ(back->jobs[0].name, "sync");
+  EXPECT_EQ(back->jobs[0].argv, plan.jobs[0].argv);
+  EXPECT_EQ(back->jobs[0].schedule, "*/15 * * * *");
+  EXPECT_EQ(back->jobs[0].timeout, std::chrono::seconds(600));
+}
+
 TEST(ReleasePlan, UnreadablePlansAreErrors) {
   EXPECT_FALSE(from_yaml("services: [{name: web}]"));
   EXPECT_FALSE(from_yaml("image: [unclosed"));
