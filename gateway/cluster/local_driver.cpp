@@ -1,5 +1,7 @@
 #include "cluster/local_driver.hpp"
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -18,8 +20,7 @@ using util::seconds_since;
 
 constexpr std::chrono::seconds kPodmanTimeout{600};  // kube play may pull a large image from the registry
 constexpr std::chrono::milliseconds kHealthInterval{500};
-// Each pod gets 65536 ids of its own from the `containers` subordinate ranges.
-constexpr const char* kUserNamespace = "--userns=auto:size=65536";
+constexpr long kIdsPerEnvironment = 65536;
 
 proc::RunResult podman(std::vector<std::string> args, const proc::LineSink& output, const proc::CancelToken& cancel) {
   return proc::run({.program = "podman", .args = std::move(args), .env = {}, .dir = {}}, output, cancel,
@@ -122,6 +123,30 @@ Placement LocalDriver::placement(const release::ReleasePlan& plan, const release
   return placement;
 }
 
+// The `containers` subordinate range scripts/setup writes: "containers:START:COUNT".
+std::optional<std::pair<long, long>> containers_ids() {
+  std::ifstream file("/etc/subuid");
+  for (std::string line; std::getline(file, line);) {
+    long start = 0, count = 0;
+    if (std::sscanf(line.c_str(), "containers:%ld:%ld", &start, &count) == 2) return std::pair{start, count};
+  }
+  return std::nullopt;
+}
+
+// Every release of an environment maps root to the same host ids, so what
+// one release wrote to a disk the next one owns; no two environments share
+// ids. (Builds use another range: sandbox/build_store.hpp.)
+Result<std::string> LocalDriver::user_namespace(const release::ReleasePlan& plan) const {
+  static const auto range = containers_ids();
+  if (!range) return fail("no 'containers' range in /etc/subuid: run scripts/setup");
+  const long slot = uid_slots_(plan.app, plan.env);
+  if ((slot + 1) * kIdsPerEnvironment > range->second)
+    return fail("the 'containers' subordinate ids are used up (" + std::to_string(slot) + " environments)");
+  const auto map = "0:" + std::to_string(range->first + slot * kIdsPerEnvironment) + ":" +
+                   std::to_string(kIdsPerEnvironment);
+  return "--userns=auto:size=" + std::to_string(kIdsPerEnvironment) + ",uidmapping=" + map + ",gidmapping=" + map;
+}
+
 Result<std::string> LocalDriver::network(const release::ReleasePlan& plan) {
   auto network = sandbox::ensure_network(sandbox::app_network_name(plan.app, plan.env), host_ports_);
   if (!network) return std::unexpected(network.error());
@@ -136,8 +161,13 @@ bool LocalDriver::play(const release::ReleasePlan& plan, const fs::path& manifes
     output(network_name.error().message);
     return false;
   }
+  auto userns = user_namespace(plan);
+  if (!userns) {
+    output(userns.error().message);
+    return false;
+  }
   // A replica's log is capped: podman starts it over past 10 MB.
-  auto result = podman({"kube", "play", "--quiet", kUserNamespace, "--network", *network_name, "--log-opt",
+  auto result = podman({"kube", "play", "--quiet", *userns, "--network", *network_name, "--log-opt",
                         "max-size=10mb", manifest.string()},
                        quiet, cancel);
   if (!result.ok())
@@ -151,10 +181,12 @@ proc::RunResult LocalDriver::run_predeploy(const release::ReleasePlan& plan, con
   util::write_private_file(release_dir(plan) / "predeploy.yaml", render_predeploy_job(plan));
   auto network_name = network(plan);
   if (!network_name) return proc::RunResult{.error = network_name.error().message, .last_lines = {}};
+  auto userns = user_namespace(plan);
+  if (!userns) return proc::RunResult{.error = userns.error().message, .last_lines = {}};
   const ConfigSecrets secrets(name, plan.config, release_dir(plan));
   if (!secrets.made()) return proc::RunResult{.error = "podman could not store the config vars", .last_lines = {}};
   // podman has no local Job runner: run the Job's container as a one-off, as isolated as a replica.
-  std::vector<std::string> args = {"run", "--rm", "--name", name, kUserNamespace, "--network", *network_name,
+  std::vector<std::string> args = {"run", "--rm", "--name", name, *userns, "--network", *network_name,
                                    "--cap-drop", "NET_RAW", "--cap-drop", "SYS_CHROOT"};
   const auto secret_args = secrets.args();
   args.insert(args.end(), secret_args.begin(), secret_args.end());

@@ -1,12 +1,14 @@
 #pragma once
 // The local engine, the embedded default: one host. Each replica is a pod
 // played by `podman kube play` from a single-replica Deployment, in a user
-// namespace of its own (`--userns=auto`) on its environment's network
+// namespace mapped to its environment's own range of subordinate ids, on
+// its environment's network
 // (sandbox/network.hpp); a web replica's port is published on 127.0.0.1, and
 // nginx sends each environment's traffic to its web replicas. Manifests are
 // kept under <data>/releases/<app>/<env>/v<N>/, with the cluster form beside
 // them.
 #include <filesystem>
+#include <functional>
 
 #include "cluster/driver.hpp"
 #include "cluster/manifests.hpp"
@@ -16,9 +18,14 @@ namespace porter::cluster {
 
 class LocalDriver final : public Driver {
  public:
+  // The environment's slot of subordinate ids (state::Store::uid_slot).
+  using UidSlots = std::function<int(const std::string& app, const std::string& env)>;
+
   // `host_ports`: the host services apps may reach (gateway.yaml host_services).
-  LocalDriver(std::filesystem::path releases_dir, proxy::NginxProxy& proxy, std::vector<int> host_ports)
-      : releases_dir_(std::move(releases_dir)), proxy_(proxy), host_ports_(std::move(host_ports)) {}
+  LocalDriver(std::filesystem::path releases_dir, proxy::NginxProxy& proxy, std::vector<int> host_ports,
+              UidSlots uid_slots)
+      : releases_dir_(std::move(releases_dir)), proxy_(proxy), host_ports_(std::move(host_ports)),
+        uid_slots_(std::move(uid_slots)) {}
 
   std::string name() const override { return "local"; }
   Result<> prepare(const release::ReleasePlan&, const Output&, const proc::CancelToken&) override { return ok(); }
@@ -46,6 +53,7 @@ class LocalDriver final : public Driver {
   Placement placement(const release::ReleasePlan& plan, const release::Service& service,
                       const release::Replica& replica) const;
   Result<std::string> network(const release::ReleasePlan& plan);
+  Result<std::string> user_namespace(const release::ReleasePlan& plan) const;
   bool play(const release::ReleasePlan& plan, const std::filesystem::path& manifest, const proc::LineSink& output,
             const proc::CancelToken& cancel);
   Result<std::vector<release::Replica>> play_all(const release::ReleasePlan& plan, const Output& output,
@@ -58,6 +66,7 @@ class LocalDriver final : public Driver {
   std::filesystem::path releases_dir_;
   proxy::NginxProxy& proxy_;
   std::vector<int> host_ports_;
+  UidSlots uid_slots_;
 };
 
 }  // namespace porter::cluster

@@ -43,6 +43,9 @@ CREATE TABLE replicas(
   release_id INTEGER NOT NULL REFERENCES releases(id), service TEXT NOT NULL, idx INTEGER NOT NULL,
   pod TEXT NOT NULL, port INTEGER NOT NULL);
 )sql",
+    R"sql(
+CREATE TABLE uid_slots(slot INTEGER PRIMARY KEY, app TEXT NOT NULL, env TEXT NOT NULL, UNIQUE(app, env));
+)sql",
 };
 
 }  // namespace porter::state

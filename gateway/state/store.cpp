@@ -164,6 +164,18 @@ void Store::migrate() {
   }
 }
 
+int Store::uid_slot(const std::string& app, const std::string& env) {
+  std::lock_guard lock(mutex_);
+  Statement find(db_, "SELECT slot FROM uid_slots WHERE app = ? AND env = ?");
+  find.bind(1, app).bind(2, env);
+  if (find.step()) return static_cast<int>(find.integer(0));
+  Statement(db_, "INSERT INTO uid_slots(slot, app, env) SELECT COALESCE(MAX(slot) + 1, 0), ?, ? FROM uid_slots")
+      .bind(1, app)
+      .bind(2, env)
+      .step();
+  return static_cast<int>(sqlite3_last_insert_rowid(db_));
+}
+
 void Store::create_app(const std::string& app) {
   std::lock_guard lock(mutex_);
   Statement(db_, "INSERT OR IGNORE INTO apps(name) VALUES(?)").bind(1, app).step();

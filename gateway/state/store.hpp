@@ -92,6 +92,10 @@ class Store {
   std::vector<ReleaseRecord> releases(const std::string& app, const std::string& env);  // newest first
   std::vector<ReleaseRecord> live_releases();
 
+  // The environment's own slot of subordinate ids (0, 1, ...): the same for
+  // all its releases, never another environment's. Made at first use.
+  int uid_slot(const std::string& app, const std::string& env);
+
  private:
   class Transaction;
   void migrate();

@@ -175,6 +175,9 @@ cleanup() {
       grep "^localhost/porter/$app:" | sort -u)
     # shellcheck disable=SC2086
     [[ -n $ids ]] && build_store rmi $ids >/dev/null 2>&1
+    ids=$(pod volume ls --format '{{.Name}}' --filter "name=^$app-" 2>/dev/null)  # the app's disks
+    # shellcheck disable=SC2086
+    [[ -n $ids ]] && pod volume rm -f $ids >/dev/null 2>&1
     ids=$(pod network ls --format '{{.Name}}' --filter "name=^porter-$app-" 2>/dev/null)
     # shellcheck disable=SC2086
     [[ -n $ids ]] && pod network rm -f $ids >/dev/null 2>&1

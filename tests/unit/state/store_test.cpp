@@ -386,5 +386,16 @@ TEST_F(StoreTest, ReadersSeeTheOldConfigOrTheNewNeverAMix) {
   EXPECT_EQ(seen, (std::set<long long>{200}));
 }
 
+TEST_F(StoreTest, EachEnvironmentKeepsItsOwnUidSlot) {
+  {
+    Store store(db_path());
+    EXPECT_EQ(store.uid_slot("shop", "production"), 0);
+    EXPECT_EQ(store.uid_slot("shop", "staging"), 1);
+    EXPECT_EQ(store.uid_slot("blog", "production"), 2);
+    EXPECT_EQ(store.uid_slot("shop", "production"), 0);  // the same, every time
+  }
+  EXPECT_EQ(Store(db_path()).uid_slot("shop", "staging"), 1);  // and after a restart
+}
+
 }  // namespace
 }  // namespace porter::state
