@@ -1,5 +1,7 @@
 #include "commands/admin_commands.hpp"
 
+#include <fstream>
+
 #include "pipeline/build_cache.hpp"
 #include "pipeline/progress.hpp"
 #include "util/log.hpp"
@@ -105,6 +107,15 @@ int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identit
                        const ssh::CommandOutput& output) {
   auto command = parse_command(words);
   if (!command) return refuse(output, command.error().message);
+  // A deploy id names its app and environment, which the key must be allowed.
+  if (command->verb == Verb::deploy_log) {
+    const auto id = command->args[0].front() == '#' ? command->args[0].substr(1) : command->args[0];
+    const auto found = services_.store.deploy(std::stoll(id));
+    if (!found || !who.may_use_app(found->app) || !who.may_use_environment(found->env))
+      return refuse(output, "no deploy #" + id + " that your key may see");
+    command->app = found->app;
+    command->env = found->env;
+  }
   util::logger("commands")->info("command user={} verb={} app={} env={}", who.name, command->name, command->app,
                                  command->env);
   if (command->verb == Verb::apps_list) return apps_list(who, output);
@@ -134,6 +145,8 @@ int AdminCommands::dispatch(const Command& command, const ssh::Identity& who, co
     case Verb::config_unset: return config_change(command, who, output);
     case Verb::releases: return releases(command, output);
     case Verb::rollback: return rollback(command, who, output);
+    case Verb::deploys: return deploys(command, who, output);
+    case Verb::deploy_log: return deploy_log(command, output);
   }
   return refuse(output, "unknown command " + command.name);
 }
@@ -215,6 +228,39 @@ int AdminCommands::releases(const Command& request, const ssh::CommandOutput& ou
                   release.created_at.c_str(), release.description.c_str());
     output.out(line);
   }
+  return 0;
+}
+
+// Newest first; without -e, every environment the key may see.
+int AdminCommands::deploys(const Command& request, const ssh::Identity& who, const ssh::CommandOutput& output) {
+  constexpr std::size_t kShown = 50;
+  int shown = 0;
+  for (const auto& deploy : services_.store.deploys(request.app, kShown)) {
+    if (!request.env.empty() ? deploy.env != request.env : !who.may_use_environment(deploy.env)) continue;
+    char took[32] = "-";
+    if (deploy.duration_ms) std::snprintf(took, sizeof took, "%.1f s", static_cast<double>(deploy.duration_ms) / 1000);
+    char line[512];
+    const auto branch = deploy.ref.starts_with("refs/heads/") ? deploy.ref.substr(11) : deploy.ref;
+    std::snprintf(line, sizeof line, "#%-5lld %-12s %-14s %-7.7s %-10s %-11s %-20.20s %s\n",
+                  static_cast<long long>(deploy.id), deploy.env.c_str(), branch.c_str(),
+                  deploy.new_sha.c_str(), deploy.status.c_str(), deploy.pusher.c_str(), deploy.started_at.c_str(), took);
+    output.out(line);
+    ++shown;
+  }
+  if (shown == 0) output.out("no deploys of " + request.app + (request.env.empty() ? "" : " (" + request.env + ")") + " yet\n");
+  return 0;
+}
+
+// The whole log as the pusher saw it (its config values masked), as it is
+// now: a running deploy's so far.
+int AdminCommands::deploy_log(const Command& request, const ssh::CommandOutput& output) {
+  const auto id = request.args[0].front() == '#' ? request.args[0].substr(1) : request.args[0];
+  const auto deploy = services_.store.deploy(std::stoll(id));
+  std::ifstream log(deploy ? deploy->log_path : std::filesystem::path());
+  if (!log) return refuse(output, "the log of deploy #" + id + " is gone: older logs go past limits.logs_mb");
+  std::string chunk(64 * 1024, '\0');
+  while (log.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || log.gcount() > 0)
+    if (!output.out(chunk.substr(0, static_cast<std::size_t>(log.gcount())))) break;  // the client went away
   return 0;
 }
 

@@ -43,6 +43,8 @@ class AdminCommands {
   int config_change(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
   int releases(const Command& command, const ssh::CommandOutput& output);
   int rollback(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int deploys(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int deploy_log(const Command& command, const ssh::CommandOutput& output);
 
   CommandServices services_;
 };

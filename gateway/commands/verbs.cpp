@@ -20,6 +20,8 @@ constexpr VerbSpec kVerbs[] = {
     {Verb::config_unset, "config:unset", true, 1, 100, "config:unset <app> [-e <env>] <KEY>..."},
     {Verb::releases, "releases", true, 0, 0, "releases <app> [-e <env>]"},
     {Verb::rollback, "rollback", true, 1, 1, "rollback <app> [-e <env>] v<N>"},
+    {Verb::deploys, "deploys", true, 0, 0, "deploys <app> [-e <env>]"},
+    {Verb::deploy_log, "deploy:log", false, 1, 1, "deploy:log <id>"},
 };
 
 std::string known_commands() {
@@ -107,6 +109,8 @@ Result<> check_args(Command& command, bool encoded) {
       return fail(kInvalidKey);
     if (command.verb == Verb::rollback && !std::regex_match(arg, std::regex("v?[0-9]{1,9}")))
       return fail("expected a release version like v12");
+    if (command.verb == Verb::deploy_log && !std::regex_match(arg, std::regex("#?[0-9]{1,15}")))
+      return fail("expected a deploy id like 41");
   }
   return ok();
 }
@@ -137,7 +141,7 @@ Result<Command> parse_command(const std::vector<std::string>& words) {
   const VerbSpec* spec = words.empty() ? nullptr : find_verb(words[0]);
   if (!spec) return fail("unknown command; this server accepts git push/fetch and " + known_commands());
   Command command{.verb = spec->verb, .name = spec->name, .app = "",
-                  .env = spec->verb == Verb::cache_purge ? "" : "production", .args = {}, .value_on_stdin = false};
+                  .env = spec->verb == Verb::cache_purge || spec->verb == Verb::deploys ? "" : "production", .args = {}, .value_on_stdin = false};
   const std::string usage = std::string("usage: ") + spec->usage;
   bool encoded = false;
   for (std::size_t i = 1; i < words.size(); ++i) {

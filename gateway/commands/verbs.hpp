@@ -11,7 +11,10 @@
 
 namespace porter::commands {
 
-enum class Verb { apps_list, apps_create, cache_purge, config_show, config_get, config_set, config_unset, releases, rollback };
+enum class Verb {
+  apps_list, apps_create, cache_purge, config_show, config_get, config_set, config_unset, releases, rollback,
+  deploys, deploy_log
+};
 
 struct VerbSpec {
   Verb verb;
@@ -28,7 +31,7 @@ struct Command {
   Verb verb;
   std::string name;  // the verb as typed, for messages
   std::string app;   // empty for apps:list
-  std::string env;   // -e/--env; default production (cache:purge: every environment)
+  std::string env;   // -e/--env; default production (cache:purge, deploys: every environment)
   // The rest: keys, KEY=VALUE pairs (with --encoded, their values decoded), a version.
   std::vector<std::string> args;
   // config:set KEY --stdin: args is {KEY}; its value is the command's standard input.

@@ -164,6 +164,38 @@ void Store::migrate() {
   }
 }
 
+namespace {
+
+constexpr const char* kDeployColumns =
+    "id, app, env, ref, new_sha, pusher, status, started_at, COALESCE(error, ''), COALESCE(duration_ms, 0), "
+    "COALESCE(log_path, '')";
+
+DeployRecord deploy_from(Statement& row) {
+  return {row.integer(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5), row.text(6),
+          row.text(7),    row.text(8), row.integer(9), row.text(10)};
+}
+
+}  // namespace
+
+std::vector<DeployRecord> Store::deploys(const std::string& app, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  const auto sql = std::string("SELECT ") + kDeployColumns + " FROM deploys WHERE app = ? ORDER BY id DESC LIMIT ?";
+  Statement query(db_, sql.c_str());
+  query.bind(1, app).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<DeployRecord> found;
+  while (query.step()) found.push_back(deploy_from(query));
+  return found;
+}
+
+std::optional<DeployRecord> Store::deploy(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  const auto sql = std::string("SELECT ") + kDeployColumns + " FROM deploys WHERE id = ?";
+  Statement query(db_, sql.c_str());
+  query.bind(1, id);
+  if (!query.step()) return std::nullopt;
+  return deploy_from(query);
+}
+
 int Store::uid_slot(const std::string& app, const std::string& env) {
   std::lock_guard lock(mutex_);
   Statement find(db_, "SELECT slot FROM uid_slots WHERE app = ? AND env = ?");

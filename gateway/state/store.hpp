@@ -26,6 +26,14 @@ struct NewDeploy {
   std::string app, env, ref, old_sha, new_sha, pusher;
 };
 
+// A deploy as the history shows it.
+struct DeployRecord {
+  std::int64_t id = 0;
+  std::string app, env, ref, new_sha, pusher, status, started_at, error;
+  std::int64_t duration_ms = 0;  // 0 while it runs
+  std::filesystem::path log_path;
+};
+
 enum class ReleaseStatus { pending, live, failed, superseded };
 const char* to_string(ReleaseStatus status);
 // The inverse of to_string; nullopt for any other text.
@@ -91,6 +99,10 @@ class Store {
   std::optional<ReleaseRecord> release_version(const std::string& app, const std::string& env, int version);
   std::vector<ReleaseRecord> releases(const std::string& app, const std::string& env);  // newest first
   std::vector<ReleaseRecord> live_releases();
+
+  // The app's deploys, newest first, at most `limit`.
+  std::vector<DeployRecord> deploys(const std::string& app, std::size_t limit);
+  std::optional<DeployRecord> deploy(std::int64_t id);
 
   // The environment's own slot of subordinate ids (0, 1, ...): the same for
   // all its releases, never another environment's. Made at first use.

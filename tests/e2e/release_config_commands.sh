@@ -105,3 +105,15 @@ assert_eq 700 "$(stat -c %a "$DATA")" "mode of the data dir $DATA"
 assert_eq 600 "$(stat -c %a "$DATA/state.db")" "mode of $DATA/state.db"
 loose=$(find "$DATA/releases" -type f ! -perm 0600 -printf '%m %p\n')
 assert_eq "" "$loose" "release files (manifests hold config values) not 0600"
+
+# ------------------------------------------- deploys and deploy:log
+id=$(deploy_id "$PUSH_OUT")
+admin_ok deploys "$app"
+assert_match "$ADMIN_OUT" "^#$id +production +main +$(git -C "$REPO" rev-parse --short=7 HEAD) +live +e2e-client "
+assert_eq "$(db "SELECT count(*) FROM deploys WHERE app = '$app'")" "$(wc -l <"$ADMIN_OUT")" "lines of deploys"
+admin_ok deploy:log "$id"
+assert_contains "$ADMIN_OUT" "-----> Checked out "
+assert_match "$ADMIN_OUT" "^=====> production v[0-9]+ is live at $url "
+assert_not_contains "$ADMIN_OUT" "$secret"
+admin deploy:log 999999
+assert_eq "porter: no deploy #999999 that your key may see" "$(cat "$ADMIN_ERR")" "deploy:log of an unknown id"

@@ -162,5 +162,49 @@ TEST_F(AdminCommandsTest, ConfigListsAMultiLineValueOnOneLineAndGetPrintsItAsSto
   EXPECT_EQ(run({"config:get", "shop", "TLS_KEY"}, anyone()).out, "a\\b\r\nc\n\n");
 }
 
+TEST_F(AdminCommandsTest, DeploysListsTheHistoryAKeyMaySee) {
+  const ssh::Identity everyone{"root", std::nullopt, std::nullopt};
+  const auto production = store_.create_deploy({"shop", "production", "refs/heads/main", "0", "abc1234", "alice"},
+                                               config_.logs_dir());
+  const auto staging = store_.create_deploy({"shop", "staging", "refs/heads/staging", "0", "def5678", "bob"},
+                                            config_.logs_dir());
+  store_.finish(production, state::DeployStatus::failed, "boom");
+
+  const auto all = run({"deploys", "shop"}, everyone);
+  EXPECT_EQ(all.status, 0);
+  EXPECT_NE(all.out.find("#" + std::to_string(staging) + " "), std::string::npos) << all.out;
+  EXPECT_LT(all.out.find("staging"), all.out.find("production"));  // newest first
+  EXPECT_NE(all.out.find("failed"), std::string::npos);
+  EXPECT_NE(all.out.find("abc1234"), std::string::npos);
+
+  const auto limited = run({"deploys", "shop"}, staging_only());
+  EXPECT_EQ(limited.out.find("production"), std::string::npos) << limited.out;
+  EXPECT_NE(limited.out.find("def5678"), std::string::npos);
+  EXPECT_EQ(run({"deploys", "shop", "-e", "production"}, staging_only()).status, 1);  // refused
+}
+
+TEST_F(AdminCommandsTest, DeployLogPrintsTheLogToAKeyThatMaySeeIt) {
+  const ssh::Identity everyone{"root", std::nullopt, std::nullopt};
+  const auto id = store_.create_deploy({"shop", "production", "refs/heads/main", "0", "abc1234", "alice"},
+                                       config_.logs_dir());
+  test::write_file(config_.logs_dir() / (std::to_string(id) + ".log"), "-----> Building\n=====> live\n");
+
+  const auto shown = run({"deploy:log", std::to_string(id)}, everyone);
+  EXPECT_EQ(shown.status, 0);
+  EXPECT_EQ(shown.out, "-----> Building\n=====> live\n");
+  EXPECT_EQ(run({"deploy:log", "#" + std::to_string(id)}, everyone).out, shown.out);
+
+  // A key that may not see production learns nothing, not even that it exists.
+  const auto hidden = run({"deploy:log", std::to_string(id)}, staging_only());
+  EXPECT_EQ(hidden.status, 1);
+  EXPECT_EQ(hidden.err, "porter: no deploy #" + std::to_string(id) + " that your key may see\n");
+  EXPECT_EQ(run({"deploy:log", "999"}, everyone).err, "porter: no deploy #999 that your key may see\n");
+  EXPECT_EQ(run({"deploy:log", "x"}, everyone).err, "porter: expected a deploy id like 41\n");
+
+  fs::remove(config_.logs_dir() / (std::to_string(id) + ".log"));
+  EXPECT_EQ(run({"deploy:log", std::to_string(id)}, everyone).err,
+            "porter: the log of deploy #" + std::to_string(id) + " is gone: older logs go past limits.logs_mb\n");
+}
+
 }  // namespace
 }  // namespace porter::commands

@@ -206,6 +206,7 @@ Words minimal_args(const VerbSpec& spec) {
     switch (spec.verb) {
       case Verb::config_set: args.push_back("KEY" + std::to_string(i) + "=value"); break;
       case Verb::rollback: args.push_back("v" + std::to_string(i + 1)); break;
+      case Verb::deploy_log: args.push_back(std::to_string(41 + i)); break;
       default: args.push_back("KEY" + std::to_string(i)); break;
     }
   }
@@ -245,7 +246,7 @@ TEST(Verbs, EveryVerbParsesWithMinimalArguments) {
       EXPECT_FALSE(parse_command(no_app));
     }
   }
-  EXPECT_EQ(names.size(), 9u);  // every Verb has its entry
+  EXPECT_EQ(names.size(), 11u);  // every Verb has its entry
 }
 
 TEST(Verbs, ConfigKeys) {
