@@ -6,6 +6,7 @@
 // (pipeline/release_runner.hpp):
 //   prepare -> run_predeploy -> start -> route -> retire the previous release
 // and, when anything fails before the release is live, abandon.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,13 @@
 #include "util/result.hpp"
 
 namespace porter::cluster {
+
+// A command run once in a release's image with its config: the predeploy, or `run`.
+struct OneOff {
+  std::string name;               // part of the container's name: "predeploy", "run-..."
+  std::vector<std::string> argv;  // the whole command; argv[0] replaces the image's entrypoint
+  std::chrono::seconds timeout;
+};
 
 // Where a driver reports as it works: a step starts, or a line inside one.
 struct Output {
@@ -33,6 +41,10 @@ class Driver {
   // Runs the plan's predeploy once in the new image, with the environment's config.
   virtual proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
                                         const proc::CancelToken& cancel) = 0;
+  // Runs `job` once in the plan's image with its config, isolated as a
+  // replica is, not inside one; ended when cancelled.
+  virtual proc::RunResult run_once(const release::ReleasePlan& plan, const OneOff& job, const proc::LineSink& output,
+                                   const proc::CancelToken& cancel) = 0;
   // Starts every replica of every service and waits until they are ready
   // (web replicas pass their health check), while the previous release
   // keeps serving. On failure the caller abandons the release.

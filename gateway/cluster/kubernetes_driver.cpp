@@ -294,6 +294,14 @@ proc::RunResult KubernetesDriver::run_predeploy(const ReleasePlan& plan, const p
   }
 }
 
+// Not yet: a one-off there is a Job of its own, to come with `run`'s Kubernetes form.
+proc::RunResult KubernetesDriver::run_once(const ReleasePlan&, const OneOff& job, const proc::LineSink&,
+                                           const proc::CancelToken&) {
+  proc::RunResult result;
+  result.error = job.name + " commands do not run on Kubernetes environments yet";
+  return result;
+}
+
 Result<std::vector<release::Replica>> KubernetesDriver::start(const ReleasePlan& plan, const Output& output,
                                                               const proc::CancelToken& cancel) {
   if (auto applied = apply(plan, "services.yaml", render_release_services(plan, site(plan))); !applied)

@@ -29,6 +29,8 @@ class KubernetesDriver final : public Driver {
   Result<> prepare(const release::ReleasePlan& plan, const Output& output, const proc::CancelToken& cancel) override;
   proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
                                 const proc::CancelToken& cancel) override;
+  proc::RunResult run_once(const release::ReleasePlan& plan, const OneOff& job, const proc::LineSink& output,
+                           const proc::CancelToken& cancel) override;
   Result<std::vector<release::Replica>> start(const release::ReleasePlan& plan, const Output& output,
                                               const proc::CancelToken& cancel) override;
   Result<std::string> route(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,

@@ -175,25 +175,30 @@ bool LocalDriver::play(const release::ReleasePlan& plan, const fs::path& manifes
   return result.ok();
 }
 
+// podman has no local Job runner: the predeploy Job's container runs as a one-off.
 proc::RunResult LocalDriver::run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
                                            const proc::CancelToken& cancel) {
-  const auto name = object_name(plan, "v" + std::to_string(plan.version) + "-predeploy");
   util::write_private_file(release_dir(plan) / "predeploy.yaml", render_predeploy_job(plan));
+  return run_once(plan, {"predeploy", plan.predeploy, plan.predeploy_timeout}, output, cancel);
+}
+
+proc::RunResult LocalDriver::run_once(const release::ReleasePlan& plan, const OneOff& job,
+                                      const proc::LineSink& output, const proc::CancelToken& cancel) {
+  const auto name = object_name(plan, "v" + std::to_string(plan.version) + "-" + job.name);
+  fs::create_directories(release_dir(plan));
   auto network_name = network(plan);
   if (!network_name) return proc::RunResult{.error = network_name.error().message, .last_lines = {}};
   auto userns = user_namespace(plan);
   if (!userns) return proc::RunResult{.error = userns.error().message, .last_lines = {}};
   const ConfigSecrets secrets(name, plan.config, release_dir(plan));
   if (!secrets.made()) return proc::RunResult{.error = "podman could not store the config vars", .last_lines = {}};
-  // podman has no local Job runner: run the Job's container as a one-off, as isolated as a replica.
   std::vector<std::string> args = {"run", "--rm", "--name", name, *userns, "--network", *network_name,
                                    "--cap-drop", "NET_RAW", "--cap-drop", "SYS_CHROOT"};
   const auto secret_args = secrets.args();
   args.insert(args.end(), secret_args.begin(), secret_args.end());
-  args.insert(args.end(), {"--entrypoint", plan.predeploy.front(), plan.image});
-  args.insert(args.end(), plan.predeploy.begin() + 1, plan.predeploy.end());
-  auto result = proc::run({.program = "podman", .args = args, .env = {}, .dir = {}}, output, cancel,
-                          plan.predeploy_timeout);
+  args.insert(args.end(), {"--entrypoint", job.argv.front(), plan.image});
+  args.insert(args.end(), job.argv.begin() + 1, job.argv.end());
+  auto result = proc::run({.program = "podman", .args = args, .env = {}, .dir = {}}, output, cancel, job.timeout);
   if (!result.ok()) {
     proc::CancelToken never;
     podman({"rm", "--force", "--time", "0", name}, quiet, never);  // a killed client leaves the container

@@ -31,6 +31,8 @@ class LocalDriver final : public Driver {
   Result<> prepare(const release::ReleasePlan&, const Output&, const proc::CancelToken&) override { return ok(); }
   proc::RunResult run_predeploy(const release::ReleasePlan& plan, const proc::LineSink& output,
                                 const proc::CancelToken& cancel) override;
+  proc::RunResult run_once(const release::ReleasePlan& plan, const OneOff& job, const proc::LineSink& output,
+                           const proc::CancelToken& cancel) override;
   Result<std::vector<release::Replica>> start(const release::ReleasePlan& plan, const Output& output,
                                               const proc::CancelToken& cancel) override;
   Result<std::string> route(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,

@@ -1,6 +1,11 @@
 #include "commands/admin_commands.hpp"
 
+#include <condition_variable>
+#include <deque>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include "pipeline/build_cache.hpp"
 #include "pipeline/progress.hpp"
@@ -101,6 +106,48 @@ std::string on_one_line(const std::string& value) {
   return line;
 }
 
+// Runs `job` on a thread of its own while this (the session's) thread passes
+// its lines to the client and attends to the connection, so a client that
+// goes away cancels it even while it prints nothing. At most kQueuedLines
+// wait for a slow client; the job waits beyond that.
+proc::RunResult relay_while_attending(
+    const ssh::CommandOutput& output,
+    const std::function<proc::RunResult(const proc::LineSink&, const proc::CancelToken&)>& job) {
+  constexpr std::size_t kQueuedLines = 1000;
+  constexpr std::chrono::milliseconds kAttendTime{100};
+  std::mutex mutex;
+  std::condition_variable drained;
+  std::deque<std::string> lines;
+  bool done = false;
+  proc::CancelToken cancel;
+  proc::RunResult result;
+  std::jthread worker([&] {
+    result = job(
+        [&](const std::string& line) {
+          std::unique_lock lock(mutex);
+          drained.wait(lock, [&] { return lines.size() < kQueuedLines || cancel.cancelled(); });
+          lines.push_back(line + "\n");
+        },
+        cancel);
+    std::lock_guard lock(mutex);
+    done = true;
+  });
+  for (bool finished = false; !finished;) {
+    std::deque<std::string> ready;
+    {
+      std::lock_guard lock(mutex);
+      ready.swap(lines);
+      finished = done;
+    }
+    drained.notify_all();
+    for (const auto& line : ready)
+      if (!output.out(line)) cancel.cancel();
+    if (!finished && !output.attend(kAttendTime)) cancel.cancel();
+    if (cancel.cancelled()) drained.notify_all();
+  }
+  return result;
+}
+
 }  // namespace
 
 int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identity& who,
@@ -147,6 +194,7 @@ int AdminCommands::dispatch(const Command& command, const ssh::Identity& who, co
     case Verb::rollback: return rollback(command, who, output);
     case Verb::deploys: return deploys(command, who, output);
     case Verb::deploy_log: return deploy_log(command, output);
+    case Verb::run: return run_one_off(command, who, output);
   }
   return refuse(output, "unknown command " + command.name);
 }
@@ -262,6 +310,33 @@ int AdminCommands::deploy_log(const Command& request, const ssh::CommandOutput& 
   while (log.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || log.gcount() > 0)
     if (!output.out(chunk.substr(0, static_cast<std::size_t>(log.gcount())))) break;  // the client went away
   return 0;
+}
+
+// A new container from the environment's live release (its image and
+// config), not a serving replica: its output as it comes, its exit code as
+// ours; ended when the client goes away. The log records who ran what
+// program, never its arguments (they may hold secrets).
+int AdminCommands::run_one_off(const Command& request, const ssh::Identity& who, const ssh::CommandOutput& output) {
+  constexpr std::chrono::hours kOneOffTimeout{1};
+  const auto live = services_.store.live_release(request.app, request.env);
+  if (!live) return refuse(output, "nothing runs in " + request.app + " (" + request.env + ") yet: push first");
+  auto plan = pipeline::plan_of(*live);
+  if (!plan) return refuse(output, "release v" + std::to_string(live->version) + " " + plan.error().message);
+  const auto started = Clock::now();
+  const auto name = "run-" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  auto& driver = services_.release.drivers.for_env(request.env);
+  const auto result = relay_while_attending(output, [&](const proc::LineSink& sink, const proc::CancelToken& cancel) {
+    return driver.run_once(*plan, {name, request.args, kOneOffTimeout}, sink, cancel);
+  });
+  const int status = !result.error.empty() || result.timed_out ? 1 : result.exit_code < 0 ? 255 : result.exit_code;
+  util::logger("commands")->info("one-off app={} env={} user={} release=v{} program={} exit={} took={}", request.app,
+                                 request.env, who.name, live->version, request.args.front(), status,
+                                 pipeline::seconds_since(started));
+  if (!result.error.empty()) return refuse(output, result.error);
+  if (result.timed_out) return refuse(output, "stopped after " + std::to_string(kOneOffTimeout.count()) + " h");
+  return status;
 }
 
 int AdminCommands::rollback(const Command& request, const ssh::Identity& who,

@@ -45,6 +45,7 @@ class AdminCommands {
   int rollback(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
   int deploys(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
   int deploy_log(const Command& command, const ssh::CommandOutput& output);
+  int run_one_off(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
 
   CommandServices services_;
 };

@@ -22,6 +22,7 @@ constexpr VerbSpec kVerbs[] = {
     {Verb::rollback, "rollback", true, 1, 1, "rollback <app> [-e <env>] v<N>"},
     {Verb::deploys, "deploys", true, 0, 0, "deploys <app> [-e <env>]"},
     {Verb::deploy_log, "deploy:log", false, 1, 1, "deploy:log <id>"},
+    {Verb::run, "run", true, 1, 100, "run <app> [-e <env>] -- <command> [<argument>...]"},
 };
 
 std::string known_commands() {
@@ -144,8 +145,14 @@ Result<Command> parse_command(const std::vector<std::string>& words) {
                   .env = spec->verb == Verb::cache_purge || spec->verb == Verb::deploys ? "" : "production", .args = {}, .value_on_stdin = false};
   const std::string usage = std::string("usage: ") + spec->usage;
   bool encoded = false;
+  bool command_follows = false;  // run: the words after `--` are the command, as they are
   for (std::size_t i = 1; i < words.size(); ++i) {
     const auto& word = words[i];
+    if (spec->verb == Verb::run && word == "--") {
+      command.args.assign(words.begin() + static_cast<std::ptrdiff_t>(i) + 1, words.end());
+      command_follows = true;
+      break;
+    }
     if (word == "-e" || word == "--env") {
       if (++i == words.size()) return fail(usage);
       command.env = words[i];
@@ -163,7 +170,7 @@ Result<Command> parse_command(const std::vector<std::string>& words) {
     }
   }
   if ((spec->needs_app && command.app.empty()) || command.args.size() < spec->min_args ||
-      command.args.size() > spec->max_args)
+      command.args.size() > spec->max_args || (spec->verb == Verb::run && !command_follows))
     return fail(usage);
   if (auto checked = check_args(command, encoded); !checked) return std::unexpected(checked.error());
   return command;

@@ -13,7 +13,7 @@ namespace porter::commands {
 
 enum class Verb {
   apps_list, apps_create, cache_purge, config_show, config_get, config_set, config_unset, releases, rollback,
-  deploys, deploy_log
+  deploys, deploy_log, run
 };
 
 struct VerbSpec {
@@ -32,7 +32,8 @@ struct Command {
   std::string name;  // the verb as typed, for messages
   std::string app;   // empty for apps:list
   std::string env;   // -e/--env; default production (cache:purge, deploys: every environment)
-  // The rest: keys, KEY=VALUE pairs (with --encoded, their values decoded), a version.
+  // The rest: keys, KEY=VALUE pairs (with --encoded, their values decoded), a
+  // version, a deploy id; run: the command's argv, the words after `--`.
   std::vector<std::string> args;
   // config:set KEY --stdin: args is {KEY}; its value is the command's standard input.
   bool value_on_stdin = false;

@@ -213,7 +213,8 @@ class Session final : public git::ClientChannel {
       log()->info("command session={} user={} verb={}", id_, identity_->name, command->words.front());
       CommandOutput output{[this](const std::string& text) { return write(git::Stream::out, text); },
                            [this](const std::string& text) { write(git::Stream::err, text); },
-                           [this](std::size_t max_bytes) { return read_input(max_bytes); }};
+                           [this](std::size_t max_bytes) { return read_input(max_bytes); },
+                           [this](std::chrono::milliseconds time) { return wait({}, Clock::now() + time); }};
       return finish(handler_.run_command(command->words, *identity_, output), "");
     }
     const auto& git = std::get<GitRequest>(*request);

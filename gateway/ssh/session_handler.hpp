@@ -2,6 +2,7 @@
 // What the SSH layer asks of the rest of the gateway. The daemon implements it.
 #include <libssh/libssh.h>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -29,6 +30,10 @@ struct CommandOutput {
   // The client's standard input, to its end: at most `max_bytes` (more is an
   // error, and no more is buffered), within a time limit. Errors are one line.
   std::function<Result<std::string>(std::size_t max_bytes)> read_input;
+  // Attends to the connection for up to `time` (a command that runs long
+  // without output calls it to notice a client that went away); false once
+  // the client is gone.
+  std::function<bool(std::chrono::milliseconds time)> attend;
 };
 
 class SessionHandler {

@@ -117,3 +117,16 @@ assert_match "$ADMIN_OUT" "^=====> production v[0-9]+ is live at $url "
 assert_not_contains "$ADMIN_OUT" "$secret"
 admin deploy:log 999999
 assert_eq "porter: no deploy #999999 that your key may see" "$(cat "$ADMIN_ERR")" "deploy:log of an unknown id"
+
+# ------------------------------------------------------ run (one-off)
+admin run "$app" -- sh -c "'exit 3'"
+assert_eq 3 "$ADMIN_RC" "the exit status of run -- sh -c 'exit 3'"
+admin_ok run "$app" -e production -- sh -c "'echo token=\$API_TOKEN; hostname; echo to-stderr >&2'"
+assert_contains "$ADMIN_OUT" "token=$secret"  # the release's config, unmasked: the key may read it anyway
+assert_contains "$ADMIN_OUT" "to-stderr"
+one_offs() { pod ps -a --format '{{.Names}}' | grep -c -- "^$app-production-v[0-9]*-run-" || true; }
+# A client that goes away ends its one-off: nothing is left running.
+timeout -s KILL 5 $(ssh_cmd_for "$CLIENT_KEY") -n -p "$GW_PORT" git@127.0.0.1 "run $app -- sleep 300" || true
+wait_for 30 eval '(( $(one_offs) == 0 ))' || fail "one-off containers remain: $(pod ps -a --format '{{.Names}}' | grep -- "-run-")"
+recorded() { grep -q "one-off app=$app env=production user=e2e-client release=v[0-9]* program=sleep exit=" "$DATA/gateway.log"; }
+wait_for 30 recorded || fail "the gateway log does not record the ended one-off"

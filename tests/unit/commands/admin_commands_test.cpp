@@ -47,7 +47,8 @@ class AdminCommandsTest : public ::testing::Test {
                                 if (input.size() > max_bytes)
                                   return fail("more than " + std::to_string(max_bytes) + " bytes on standard input");
                                 return input;
-                              }};
+                              },
+                              [](std::chrono::milliseconds) { return true; }};
     outcome.status = commands_.run(words, who, output);
     return outcome;
   }
@@ -204,6 +205,23 @@ TEST_F(AdminCommandsTest, DeployLogPrintsTheLogToAKeyThatMaySeeIt) {
   fs::remove(config_.logs_dir() / (std::to_string(id) + ".log"));
   EXPECT_EQ(run({"deploy:log", std::to_string(id)}, everyone).err,
             "porter: the log of deploy #" + std::to_string(id) + " is gone: older logs go past limits.logs_mb\n");
+}
+
+TEST_F(AdminCommandsTest, RunNeedsALiveReleaseAndReturnsTheCommandsExitCode) {
+  const auto nothing = run({"run", "shop", "--", "true"}, anyone());
+  EXPECT_EQ(nothing.status, 1);
+  EXPECT_EQ(nothing.err, "porter: nothing runs in shop (production) yet: push first\n");
+
+  auto record = store_.create_release({.app = "shop", .env = "production", .deploy_id = 0, .commit_sha = "abc",
+                                       .image = "img", .plan_yaml = release::to_yaml(release::ReleasePlan{}),
+                                       .description = "d", .pusher = "p", .config = {}});
+  store_.mark_release_live(record.id, {});
+  driver_.run_exit = 3;
+  const auto ran = run({"run", "shop", "--", "sh", "-c", "exit 3"}, anyone());
+  EXPECT_EQ(ran.status, 3);
+  EXPECT_EQ(ran.out, "ran exit 3\n");
+  EXPECT_EQ(driver_.calls.back(), "run v1 exit 3");
+  EXPECT_EQ(run({"run", "shop", "-e", "production", "--", "true"}, staging_only()).status, 1);  // no access
 }
 
 }  // namespace

@@ -223,6 +223,7 @@ TEST(Verbs, EveryVerbParsesWithMinimalArguments) {
     EXPECT_LE(spec.min_args, spec.max_args);
     Words words{spec.name};
     if (spec.needs_app) words.push_back("shop");
+    if (spec.verb == Verb::run) words.push_back("--");
     const auto args = minimal_args(spec);
     words.insert(words.end(), args.begin(), args.end());
     auto command = parse_command(words);
@@ -246,7 +247,18 @@ TEST(Verbs, EveryVerbParsesWithMinimalArguments) {
       EXPECT_FALSE(parse_command(no_app));
     }
   }
-  EXPECT_EQ(names.size(), 11u);  // every Verb has its entry
+  EXPECT_EQ(names.size(), 12u);  // every Verb has its entry
+}
+
+// The words after `--` are the command as they are: options of its own stay its own.
+TEST(Verbs, RunTakesTheWordsAfterTheDashesAsTheCommand) {
+  auto command = parse_command({"run", "shop", "-e", "staging", "--", "sh", "-c", "exit 3", "-e", "--"});
+  ASSERT_TRUE(command) << command.error().message;
+  EXPECT_EQ(command->env, "staging");
+  EXPECT_EQ(command->args, (Words{"sh", "-c", "exit 3", "-e", "--"}));
+  EXPECT_FALSE(parse_command({"run", "shop", "sh"}));        // no --
+  EXPECT_FALSE(parse_command({"run", "shop", "--"}));        // no command
+  EXPECT_FALSE(parse_command({"run", "--", "sh"}));          // no app
 }
 
 TEST(Verbs, ConfigKeys) {

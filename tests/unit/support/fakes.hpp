@@ -86,6 +86,7 @@ class FakeDriver final : public cluster::Driver {
   // How the next calls go.
   std::optional<std::string> prepare_error;
   int predeploy_exit = 0;
+  int run_exit = 0;
   std::optional<std::string> start_error;
   std::optional<std::string> route_error;
   std::string url = "http://production.shop.test";
@@ -122,6 +123,15 @@ class FakeDriver final : public cluster::Driver {
     proc::RunResult result;
     result.exit_code = predeploy_exit;
     if (predeploy_exit != 0) result.last_lines.push_back("migration failed");
+    return result;
+  }
+
+  proc::RunResult run_once(const release::ReleasePlan& plan, const cluster::OneOff& job, const proc::LineSink& output,
+                           const proc::CancelToken&) override {
+    calls.push_back("run v" + std::to_string(plan.version) + " " + job.argv.back());
+    output("ran " + job.argv.back());
+    proc::RunResult result;
+    result.exit_code = run_exit;
     return result;
   }
 
