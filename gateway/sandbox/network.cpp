@@ -90,12 +90,24 @@ Result<> apply_firewall(const std::string& bridge, const std::vector<int>& host_
 // CNI's host-local keeps one file per reserved address, holding the container id.
 const std::filesystem::path kLeasesDir = std::filesystem::path("/var/lib/cni/networks") / kBuildNetwork;
 
-bool container_running(const std::string& id) {
+// A step container no build will clean up: runc knows nothing of it, or it
+// stopped and its bundle (in its build's directory) is gone with the build.
+// A stopped one whose bundle is there belongs to a build that is about to
+// delete it itself: deleting it first would fail that build.
+bool abandoned(const std::string& id) {
   auto state = output_of("runc", {"state", id});
-  if (!state) return false;  // runc knows nothing of it
-  for (const auto& line : *state)
-    if (line.find("\"status\": \"stopped\"") != std::string::npos) return false;
-  return true;
+  if (!state) return true;
+  bool stopped = false;
+  std::string bundle;
+  for (const auto& line : *state) {
+    stopped = stopped || line.find("\"status\": \"stopped\"") != std::string::npos;
+    if (const auto at = line.find("\"bundle\": \""); at != std::string::npos) {
+      bundle = line.substr(at + 11);
+      bundle = bundle.substr(0, bundle.find('"'));
+    }
+  }
+  std::error_code error;
+  return stopped && !bundle.empty() && !std::filesystem::exists(bundle, error);
 }
 
 std::string first_line_of(const std::filesystem::path& file) {
@@ -120,7 +132,7 @@ int release_dead_build_leases() {
     if (name == "lock" || name.starts_with("last_reserved_ip")) continue;
     const auto id = first_line_of(entry.path());
     // buildah names a step's container after its temporary dir: buildah-buildahNNN.
-    if (!id.starts_with("buildah-") || container_running(id)) continue;
+    if (!id.starts_with("buildah-") || !abandoned(id)) continue;
     succeeds("runc", {"delete", "--force", id});
     if (std::filesystem::remove(entry.path(), error)) ++released;
   }
