@@ -37,24 +37,45 @@ std::string app_container(const Replica& replica) { return replica.pod + "-" + r
 // Why waiting longer will not make a replica healthy: its process exited
 // (podman restarts it at once, restartPolicy Always). Its last lines go to
 // `output`.
-std::optional<std::string> exited(const Replica& replica, const proc::LineSink& output) {
-  const auto container = app_container(replica);
+struct ContainerState {
+  int restarts = 0;
+  std::string status;
+  int exit_code = 0;  // of the last run; podman shows 0 while it runs again
+
+  bool stopped() const { return status == "exited" || status == "stopped"; }
+};
+
+std::optional<ContainerState> container_state(const std::string& container) {
   const auto state = proc::output_of(
       {.program = "podman", .args = {"inspect", "--format", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}",
                                      container}, .env = {}, .dir = {}},
       std::chrono::seconds(10));
   if (!state || state->empty()) return std::nullopt;
-  std::istringstream fields(state->front());
-  int restarts = 0, exit_code = 0;
-  std::string status;
-  fields >> restarts >> status >> exit_code;
-  if (restarts == 0 && status != "exited" && status != "stopped") return std::nullopt;
+  ContainerState found;
+  std::istringstream(state->front()) >> found.restarts >> found.status >> found.exit_code;
+  return found;
+}
+
+// Why waiting longer will not make a replica healthy: its process exited
+// (podman restarts it at once, restartPolicy Always). Its last lines go to
+// `output`. The exit code shows only while the container is down between
+// runs: a few looks catch one.
+std::optional<std::string> exited(const Replica& replica, const proc::LineSink& output) {
+  const auto container = app_container(replica);
+  auto state = container_state(container);
+  if (!state || (state->restarts == 0 && !state->stopped())) return std::nullopt;
+  for (int look = 0; look < 20 && !state->stopped(); ++look) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (auto again = container_state(container)) state = again;
+  }
   const auto name = replica.service + "." + std::to_string(replica.index);
   const auto logs = proc::output_of({.program = "podman", .args = {"logs", "--tail", std::to_string(kCrashLogLines),
                                                                    container}, .env = {}, .dir = {}},
                                     std::chrono::seconds(10));
   for (const auto& line : logs.value_or(std::vector<std::string>{})) output(name + "| " + line);
-  return name + " exited with code " + std::to_string(exit_code) + " while starting (its last lines are above)";
+  const auto how = state->stopped() ? "exited with code " + std::to_string(state->exit_code)
+                                    : "keeps exiting (restarted " + std::to_string(state->restarts) + " times)";
+  return name + " " + how + " while starting (its last lines are above)";
 }
 
 // A one-off container's config vars, as podman secrets of type env: exact

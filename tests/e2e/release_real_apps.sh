@@ -52,7 +52,9 @@ push_ts "$REPO"
 expect_push_rejected
 assert_contains "$PUSH_OUT" "! [remote rejected]"
 assert_contains "$PUSH_OUT" "web.0| cannot connect to db.internal:5432"
-assert_match "$PUSH_OUT" "=====> deploy #[0-9]+ to production failed: release v1 failed: web.0 exited with code 255 while starting \(its last lines are above\); rolled back; nothing was running before"
+# podman shows the exit code only while the container is down between its
+# restarts; on a loaded machine the gateway may see it running each time.
+assert_match "$PUSH_OUT" "=====> deploy #[0-9]+ to production failed: release v1 failed: web.0 (exited with code 255|keeps exiting \(restarted [0-9]+ times\)) while starting \(its last lines are above\); rolled back; nothing was running before"
 took=$(perl -ne 'my ($t, $x) = /^([0-9.]+) (.*)$/ or next; $s //= $t if $x =~ /-----> Releasing v1/;
   printf "%.0f", $t - $s if $x =~ /=====> /' "$PUSH_TS")
 ((took < 15)) || fail "the crashing release took $took s to be rejected (the aim: under 10 s; 15 leaves room for a loaded CI machine)"
