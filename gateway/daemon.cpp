@@ -117,6 +117,8 @@ int serve(const config::GatewayConfig& config) {
   if (const int released = sandbox::release_dead_build_leases(); released > 0)
     log()->info("released {} build network address(es) of builds that were killed", released);
   gateway.reconciler().start(kReconcileInterval);
+  gateway.autoscaler().start();  // samples the replicas' figures for ps, and scales what autoscales
+  gateway.cron().start();  // after the recovery: a crashed predecessor's runs are ended first
 
   hookrpc::Server hooks;
   if (auto listening = hooks.listen(config.control_socket()); !listening)
@@ -144,6 +146,7 @@ int serve(const config::GatewayConfig& config) {
   acceptor.join();
   server.shutdown(kSessionGrace);  // sessions end; their pushes' jobs are cancelled with them
   hooks.shutdown();                // and joined here
+  gateway.cron().stop();           // runs in progress are interrupted and their containers removed
   std::filesystem::remove(config.addr_file());
   return 0;
 }

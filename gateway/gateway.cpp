@@ -29,6 +29,13 @@ Result<std::string> quarantine_in(const std::filesystem::path& repo_dir, const s
   return path.string();
 }
 
+// What a cron run's container left behind by a crash is removed with.
+void remove_container(const std::string& name) {
+  constexpr std::chrono::seconds kRemoveTimeout{60};
+  proc::output_of({.program = "podman", .args = {"rm", "--force", "--time", "0", name}, .env = {}, .dir = {}},
+                  kRemoveTimeout);
+}
+
 std::string value_of(const std::map<std::string, std::string>& env, const std::string& name) {
   auto it = env.find(name);
   return it == env.end() ? "" : it->second;
@@ -42,14 +49,28 @@ Gateway::Gateway(const config::GatewayConfig& config, const std::filesystem::pat
       repos_(config.repos_dir()),
       builders_(builders::BuilderRegistry::with_defaults()),
       proxy_(config.nginx_dir(), config.proxy_host, config.proxy_port, config.proxy_domain),
-      local_driver_(config.releases_dir(), proxy_, config.host_services,
+      local_driver_(config.releases_dir(),
+                    {config.replica_logs_dir(), config.app_logs_budget_mb * 1024 * 1024,
+                     [this](const std::string& app, const std::string& env, int version) {
+                       const auto live = store_.live_release(app, env);
+                       return live && live->version == version;
+                     }},
+                    proxy_, config.host_services,
                     [this](const std::string& app, const std::string& env) { return store_.uid_slot(app, env); }),
       drivers_(local_driver_),
       hooks_(config.hooks_dir),
       pusher_{{config_, store_, builders_, {store_, drivers_, hooks_}, jobs_cgroup}, locks_},
       commands_({config_, store_, locks_, {store_, drivers_, hooks_}, repos_,
-                 [this](const std::string& app) { return ensure_app(app); }}),
-      reconciler_(store_, locks_, drivers_) {
+                 [this](const std::string& app) { return ensure_app(app); }, metrics_}),
+      reconciler_(store_, locks_, drivers_),
+      cron_({store_, config.logs_dir(), pipeline::CronClock::from_environment(),
+             [this](const std::string& env) { return drivers_.for_env(env).name() == local_driver_.name(); },
+             [this](const release::ReleasePlan& plan, const cluster::OneOff& job, const proc::LineSink& output,
+                    const proc::CancelToken& cancel) {
+               return drivers_.for_env(plan.env).run_once(plan, job, output, cancel);
+             },
+             remove_container}),
+      autoscaler_({store_, drivers_, hooks_}, locks_, metrics_, config.autoscaler) {
   for (const auto& [env, target] : config.environments)
     if (target.kind == config::ClusterTarget::Kind::kubernetes)
       drivers_.add(env, std::make_unique<cluster::KubernetesDriver>(target, config.kubectl, config.releases_dir()));

@@ -9,8 +9,10 @@
 #include "config/gateway_config.hpp"
 #include "git/repo_store.hpp"
 #include "hookrpc/server.hpp"
+#include "pipeline/cron_runner.hpp"
 #include "pipeline/push_job.hpp"
 #include "pipeline/reconciler.hpp"
+#include "pipeline/scaling.hpp"
 #include "pipeline/sessions.hpp"
 #include "proxy/nginx_proxy.hpp"
 #include "ssh/session_handler.hpp"
@@ -25,6 +27,8 @@ class Gateway final : public ssh::SessionHandler {
   state::Store& store() { return store_; }
   proxy::NginxProxy& proxy() { return proxy_; }
   pipeline::Reconciler& reconciler() { return reconciler_; }
+  pipeline::Autoscaler& autoscaler() { return autoscaler_; }
+  pipeline::CronRunner& cron() { return cron_; }
 
   // ssh::SessionHandler
   std::optional<ssh::Identity> authorize(ssh_key key, const std::string& client_address) override;
@@ -52,8 +56,11 @@ class Gateway final : public ssh::SessionHandler {
   cluster::Drivers drivers_;  // local_driver_ and a Kubernetes driver per environment that names a cluster
   pipeline::LifecycleHooks hooks_;
   pipeline::Pusher pusher_;
+  cluster::Metrics metrics_;
   commands::AdminCommands commands_;
   pipeline::Reconciler reconciler_;  // after what it uses: stopped first
+  pipeline::CronRunner cron_;        // likewise
+  pipeline::Autoscaler autoscaler_;  // likewise
   std::mutex create_mutex_;
 };
 

@@ -7,6 +7,8 @@
 //   prepare -> run_predeploy -> start -> route -> retire the previous release
 // and, when anything fails before the release is live, abandon.
 #include <chrono>
+#include <optional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,12 +24,35 @@ struct OneOff {
   std::string name;               // part of the container's name: "predeploy", "run-..."
   std::vector<std::string> argv;  // the whole command; argv[0] replaces the image's entrypoint
   std::chrono::seconds timeout;
+  // `run`: its standard streams on these descriptors, raw bytes both ways
+  // (the line sink stays silent). None: no stdin, output as lines.
+  std::optional<proc::Stdio> stdio{};
+  std::string term{};  // with a terminal: the client's TERM
 };
 
 // Where a driver reports as it works: a step starts, or a line inside one.
 struct Output {
   proc::LineSink stage;
   proc::LineSink detail;
+};
+
+// One replica as `ps` shows it. CPU and memory come from the sampler
+// (pipeline/metrics.hpp) on the local engine; a cluster without a metrics
+// API has none.
+struct ReplicaStatus {
+  std::string name;        // "web.0"
+  std::string state;       // "running", "restarting", "exited", "pending"...
+  int restarts = 0;
+  std::int64_t started_at = 0;  // Unix seconds; 0 if unknown
+  std::string container;   // where the sampler finds its figures ("" if none)
+};
+
+// What `logs` asks for: the last `tail` lines of the live release's replicas
+// (of one service, or all), then, when following, each new line as it comes.
+struct LogRequest {
+  std::string service;  // "" for all
+  std::size_t tail = 100;
+  bool follow = false;
 };
 
 class Driver {
@@ -61,6 +86,19 @@ class Driver {
   // Ends the release that served before `live` went live.
   virtual void retire(const release::ReleasePlan& previous, const std::vector<release::Replica>& replicas,
                       const release::ReleasePlan& live) = 0;
+  // Makes the live release run the plan's replica counts without
+  // restarting what runs: new replicas pass their health check before they
+  // get traffic, surplus ones leave the traffic before they stop. Returns
+  // the replicas that now run.
+  virtual Result<std::vector<release::Replica>> scale(const release::ReleasePlan& plan,
+                                                      const std::vector<release::Replica>& current,
+                                                      const Output& output, const proc::CancelToken& cancel) = 0;
+  virtual std::vector<ReplicaStatus> status(const release::ReleasePlan& plan,
+                                            const std::vector<release::Replica>& replicas) = 0;
+  // The replicas' output, each line "TIME web.0: text"; returns when not
+  // following, or when cancelled. Errors are one line.
+  virtual Result<> logs(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
+                        const LogRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel) = 0;
   // For the reconciler: whether a live replica still runs, and starting it
   // again from its release's manifest when it was removed.
   virtual bool is_running(const release::Replica& replica) = 0;

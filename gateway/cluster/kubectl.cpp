@@ -92,4 +92,9 @@ proc::RunResult Kubectl::stream(std::vector<std::string> args, const proc::LineS
   return proc::run(command(std::move(args)), sink, cancel, timeout);
 }
 
+proc::RunResult Kubectl::attach(std::vector<std::string> args, const proc::Stdio& stdio,
+                                const proc::CancelToken& cancel, std::chrono::seconds timeout) const {
+  return proc::run_attached(command(std::move(args)), stdio, cancel, timeout);
+}
+
 }  // namespace porter::cluster

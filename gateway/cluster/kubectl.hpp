@@ -34,6 +34,9 @@ class Kubectl {
   // `sink` as they come.
   proc::RunResult stream(std::vector<std::string> args, const proc::LineSink& sink, const proc::CancelToken& cancel,
                          std::chrono::seconds timeout) const;
+  // The same with kubectl's output on `stdio`, as bytes.
+  proc::RunResult attach(std::vector<std::string> args, const proc::Stdio& stdio, const proc::CancelToken& cancel,
+                         std::chrono::seconds timeout) const;
 
  private:
   proc::Command command(std::vector<std::string> args) const;

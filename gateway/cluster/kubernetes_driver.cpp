@@ -1,6 +1,14 @@
 #include "cluster/kubernetes_driver.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
+#include <ctime>
+#include <functional>
+#include <iomanip>
+#include <sstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -211,6 +219,58 @@ proc::RunResult ended(int exit_code, bool timed_out = false, bool cancelled = fa
   return result;
 }
 
+proc::RunResult failed(const std::string& error) {
+  proc::RunResult result;
+  result.error = error;
+  return result;
+}
+
+// Follows Job `job_name` to its end: once its pod runs, `follow_log` follows
+// the pod's log until the container ends; then the Job's verdict is read.
+// Why a pod does not start goes to `output`, and fails the run when waiting
+// will not cure it.
+proc::RunResult follow_job(const Kubectl& client, const std::string& job_name, std::chrono::seconds timeout,
+                           const std::function<void(const std::string& pod)>& follow_log,
+                           const proc::LineSink& output, const proc::CancelToken& cancel) {
+  const auto deadline = Clock::now() + timeout + kRolloutSlack;
+  bool logged = false;
+  std::string reported;
+  while (true) {
+    auto job = client.get({"job", job_name});
+    auto pods = client.get({"pods", "-l", "job-name=" + job_name});
+    if (!job) return failed(job.error().message);
+    if (!pods) return failed(pods.error().message);
+    const auto states = pod_states(*pods);
+    const auto* pod = states.empty() ? nullptr : &states.front();
+    if (pod && !logged && (pod->phase == "Running" || pod->phase == "Succeeded" || pod->phase == "Failed")) {
+      follow_log(pod->name);
+      logged = true;
+      continue;
+    }
+    if (const auto done = condition(*job, "Complete"); done && done->status == "True") return ended(0);
+    if (const auto gone = condition(*job, "Failed"); gone && gone->status == "True") {
+      return ended(pod && pod->exit_code ? *pod->exit_code : 1, gone->reason == "DeadlineExceeded");
+    }
+    if (pod)
+      if (auto reason = stuck(*pod)) return failed(*reason);
+    if (pod && pod->phase == "Pending")
+      if (auto warning = explain(client, *pod, output, reported); warning) return failed(*warning);
+    if (Clock::now() > deadline) return ended(-1, true);
+    if (!proc::sleep_until(cancel, Clock::now() + kPollInterval)) return ended(-1, false, true);
+  }
+}
+
+// Lines for a client attached by its descriptors (a one-off's warnings), each
+// dropped rather than waited for when the pipe is full: the client reads it
+// on another thread, which may be gone.
+proc::LineSink to_descriptor(int fd) {
+  return [fd](const std::string& line) {
+    const auto text = line.substr(0, PIPE_BUF - 1) + "\n";
+    pollfd room{fd, POLLOUT, 0};
+    if (::poll(&room, 1, 0) == 1 && (room.revents & POLLOUT)) (void)!::write(fd, text.data(), text.size());
+  };
+}
+
 // Where the rollout may take longest: a web service's health check budget.
 std::chrono::seconds rollout_budget(const ReleasePlan& plan) {
   std::chrono::seconds budget{120};
@@ -256,49 +316,46 @@ Result<> KubernetesDriver::prepare(const ReleasePlan& plan, const Output& output
 
 proc::RunResult KubernetesDriver::run_predeploy(const ReleasePlan& plan, const proc::LineSink& output,
                                                 const proc::CancelToken& cancel) {
-  auto failed = [](const std::string& error) {
-    proc::RunResult result;
-    result.error = error;
-    return result;
-  };
   if (auto applied = apply(plan, "predeploy.yaml", render_predeploy_job(plan, site(plan))); !applied)
     return failed(applied.error().message);
   const auto client = kubectl(plan);
-  const auto job_name = predeploy_job_name(plan);
-  const auto deadline = Clock::now() + plan.predeploy_timeout + kRolloutSlack;
-  bool logged = false;
-  std::string reported;
-  while (true) {
-    auto job = client.get({"job", job_name});
-    auto pods = client.get({"pods", "-l", "job-name=" + job_name});
-    if (!job) return failed(job.error().message);
-    if (!pods) return failed(pods.error().message);
-    const auto states = pod_states(*pods);
-    const auto* pod = states.empty() ? nullptr : &states.front();
-    if (pod && !logged && (pod->phase == "Running" || pod->phase == "Succeeded" || pod->phase == "Failed")) {
-      // Follows the log until the container ends; then the Job's status is read again.
-      client.stream({"logs", "--follow", "pod/" + pod->name}, output, cancel, plan.predeploy_timeout);
-      logged = true;
-      continue;
-    }
-    if (const auto done = condition(*job, "Complete"); done && done->status == "True") return ended(0);
-    if (const auto gone = condition(*job, "Failed"); gone && gone->status == "True") {
-      return ended(pod && pod->exit_code ? *pod->exit_code : 1, gone->reason == "DeadlineExceeded");
-    }
-    if (pod)
-      if (auto reason = stuck(*pod)) return failed(*reason);
-    if (pod && pod->phase == "Pending")
-      if (auto warning = explain(client, *pod, output, reported); warning) return failed(*warning);
-    if (Clock::now() > deadline) return ended(-1, true);
-    if (!proc::sleep_until(cancel, Clock::now() + kPollInterval)) return ended(-1, false, true);
-  }
+  return follow_job(
+      client, predeploy_job_name(plan), plan.predeploy_timeout,
+      [&](const std::string& pod) {
+        client.stream({"logs", "--follow", "pod/" + pod}, output, cancel, plan.predeploy_timeout);
+      },
+      output, cancel);
 }
 
-// Not yet: a one-off there is a Job of its own, to come with `run`'s Kubernetes form.
-proc::RunResult KubernetesDriver::run_once(const ReleasePlan&, const OneOff& job, const proc::LineSink&,
-                                           const proc::CancelToken&) {
-  proc::RunResult result;
-  result.error = job.name + " commands do not run on Kubernetes environments yet";
+// A Job of its own, followed as the predeploy's is, then deleted (its pod
+// with it). Attached, its log streams as bytes to the client's stdout;
+// nothing reaches its stdin (the client's input is left unread), and there
+// is no terminal to give it.
+proc::RunResult KubernetesDriver::run_once(const ReleasePlan& plan, const OneOff& job, const proc::LineSink& output,
+                                           const proc::CancelToken& cancel) {
+  if (job.stdio && job.stdio->terminal)
+    return failed("no terminal for run on Kubernetes environments (" + name() + "): run it without -t");
+  const auto job_name = one_off_job_name(plan, job.name);
+  const auto file = job_name + ".yaml";
+  if (auto applied = apply(plan, file, render_one_off_job(plan, site(plan), job.name, job.argv, job.timeout));
+      !applied)
+    return failed(applied.error().message);
+  const auto client = kubectl(plan);
+  const auto follow_log = [&](const std::string& pod) {
+    const std::vector<std::string> args = {"logs", "--follow", "pod/" + pod};
+    if (job.stdio)
+      client.attach(args, *job.stdio, cancel, job.timeout);
+    else
+      client.stream(args, output, cancel, job.timeout);
+  };
+  auto result = follow_job(client, job_name, job.timeout, follow_log,
+                           job.stdio ? to_descriptor(job.stdio->err) : output, cancel);
+  if (auto removed = client.run({"delete", "job", job_name, "--ignore-not-found", "--wait=false",
+                                 "--cascade=background"});
+      !removed)
+    util::logger("cluster")->error("removing one-off job {} failed: {}", job_name, removed.error().message);
+  std::error_code ignored;
+  fs::remove(release_dir(plan) / file, ignored);
   return result;
 }
 
@@ -312,6 +369,51 @@ Result<std::vector<release::Replica>> KubernetesDriver::start(const ReleasePlan&
     for (int index = 0; index < service.replicas; ++index)
       replicas.push_back({service.name, index, object_name(plan, service.name), 0});
   return replicas;
+}
+
+// The same release's Deployments with other replica counts: their pod
+// template is unchanged, so nothing that runs restarts.
+Result<std::vector<release::Replica>> KubernetesDriver::scale(const ReleasePlan& plan,
+                                                              const std::vector<release::Replica>&,
+                                                              const Output& output, const proc::CancelToken& cancel) {
+  return start(plan, output, cancel);
+}
+
+std::vector<ReplicaStatus> KubernetesDriver::status(const ReleasePlan& plan, const std::vector<release::Replica>&) {
+  std::vector<ReplicaStatus> found;
+  auto pods = kubectl(plan).get({"pods", "-l", release_selector(plan)});
+  if (!pods) return found;
+  for (const auto& pod : items(*pods)) {
+    const auto state = pod_state(pod);
+    ReplicaStatus status{state.service + "." + state.name.substr(state.name.rfind('-') + 1), "", 0, 0, ""};
+    status.state = !state.waiting_reason.empty() ? state.waiting_reason
+                   : state.deleting             ? "terminating"
+                   : state.ready                ? "running"
+                                                : "not ready (" + state.phase + ")";
+    if (const auto containers = at(pod, {"status", "containerStatuses"}); containers.IsSequence() && containers.size())
+      status.restarts = number(at(containers[0], {"restartCount"}));
+    std::tm started{};
+    if (std::istringstream(text(at(pod, {"status", "startTime"}))) >> std::get_time(&started, "%Y-%m-%dT%H:%M:%SZ"))
+      status.started_at = timegm(&started);
+    found.push_back(std::move(status));
+  }
+  return found;
+}
+
+Result<> KubernetesDriver::logs(const ReleasePlan& plan, const std::vector<release::Replica>&,
+                                const LogRequest& request, const proc::LineSink& output,
+                                const proc::CancelToken& cancel) {
+  constexpr std::chrono::hours kLongest{24};
+  auto selector = release_selector(plan);
+  if (!request.service.empty()) selector += ",porter.service=" + request.service;
+  std::vector<std::string> args = {"logs", "-l", selector, "--prefix", "--timestamps", "--max-log-requests", "50",
+                                   "--tail", std::to_string(request.tail)};
+  if (request.follow) args.push_back("--follow");
+  const auto result = kubectl(plan).stream(args, output, cancel, kLongest);
+  if (!result.error.empty()) return fail("cluster " + name() + ": " + result.error);
+  if (!result.ok() && !cancel.cancelled())
+    return fail("cluster " + name() + ": " + (result.last_lines.empty() ? "kubectl logs failed" : result.last_lines.back()));
+  return ok();
 }
 
 // Reports "web 2/3 ready, worker 1/1 ready" as it changes, until every

@@ -3,6 +3,8 @@
 // {cluster: kubernetes, ...}`), from the renderer's cluster form:
 //   prepare: namespace, network policy and the release's config Secret
 //   predeploy: a Job (backoffLimit 0), its pod's log streamed live
+//   run_once (`run`): a Job of its own, followed the same way, then deleted;
+//          no stdin and no terminal there (a terminal is refused)
 //   start: Deployments (RollingUpdate, maxUnavailable 0), Service, Ingress;
 //          waits for the rollout, reporting "web 2/3 ready", and fails on
 //          the first reason a pod gives (CrashLoopBackOff, ImagePullBackOff,
@@ -39,6 +41,13 @@ class KubernetesDriver final : public Driver {
                const release::ReleasePlan* previous) override;
   void retire(const release::ReleasePlan& previous, const std::vector<release::Replica>& replicas,
               const release::ReleasePlan& live) override;
+  Result<std::vector<release::Replica>> scale(const release::ReleasePlan& plan,
+                                              const std::vector<release::Replica>& current, const Output& output,
+                                              const proc::CancelToken& cancel) override;
+  std::vector<ReplicaStatus> status(const release::ReleasePlan& plan,
+                                    const std::vector<release::Replica>& replicas) override;
+  Result<> logs(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
+                const LogRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel) override;
   // Kubernetes keeps Deployments at their replica count itself.
   bool is_running(const release::Replica&) override { return true; }
   bool restore(const release::ReleasePlan&, const release::Replica&) override { return true; }

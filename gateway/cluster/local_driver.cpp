@@ -1,14 +1,17 @@
 #include "cluster/local_driver.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "cluster/replica_logs.hpp"
 #include "http/probe.hpp"
 #include "sandbox/network.hpp"
 #include "util/clock.hpp"
 #include "util/file.hpp"
+#include "util/log.hpp"
 
 namespace porter::cluster {
 namespace {
@@ -31,8 +34,6 @@ const proc::LineSink quiet = [](const std::string&) {};
 
 constexpr int kCrashLogLines = 20;
 
-// podman names a pod's container <pod>-<container>; the container is the service.
-std::string app_container(const Replica& replica) { return replica.pod + "-" + replica.service; }
 
 // Why waiting longer will not make a replica healthy: its process exited
 // (podman restarts it at once, restartPolicy Always). Its last lines go to
@@ -61,7 +62,7 @@ std::optional<ContainerState> container_state(const std::string& container) {
 // `output`. The exit code shows only while the container is down between
 // runs: a few looks catch one.
 std::optional<std::string> exited(const Replica& replica, const proc::LineSink& output) {
-  const auto container = app_container(replica);
+  const auto container = LocalDriver::container_of(replica);
   auto state = container_state(container);
   if (!state || (state->restarts == 0 && !state->stopped())) return std::nullopt;
   for (int look = 0; look < 20 && !state->stopped(); ++look) {
@@ -114,6 +115,19 @@ class ConfigSecrets {
   std::vector<std::string> names_, args_;
   bool made_ = true;
 };
+
+// An attached one-off keeps its stdin (-i) and, given a terminal, gets one
+// in the container (-t: podman passes on the size and its changes). No
+// detach keys: a detached container would outlive its session. No signal
+// proxy: a cancel's SIGTERM ends podman at once (the container is removed
+// next), where the container's PID 1, an interactive shell, would ignore it.
+std::vector<std::string> attach_args(const OneOff& job) {
+  if (!job.stdio) return {};
+  std::vector<std::string> args = {"--interactive", "--detach-keys", "", "--sig-proxy=false"};
+  if (job.stdio->terminal) args.push_back("--tty");
+  if (job.stdio->terminal && !job.term.empty()) args.insert(args.end(), {"--env", "TERM=" + job.term});
+  return args;
+}
 
 std::vector<int> web_ports(const std::vector<Replica>& replicas) {
   std::vector<int> ports;
@@ -174,8 +188,13 @@ Result<std::string> LocalDriver::network(const release::ReleasePlan& plan) {
   return network->name;
 }
 
+fs::path LocalDriver::log_file(const release::ReleasePlan& plan, const Replica& replica) const {
+  return logs_.dir / plan.app / plan.env / ("v" + std::to_string(plan.version)) /
+         (replica.service + "." + std::to_string(replica.index) + ".log");
+}
+
 // podman's own chatter (ids) stays out of the progress; its error lines do not.
-bool LocalDriver::play(const release::ReleasePlan& plan, const fs::path& manifest, const proc::LineSink& output,
+bool LocalDriver::play(const release::ReleasePlan& plan, const Replica& replica, const proc::LineSink& output,
                        const proc::CancelToken& cancel) {
   auto network_name = network(plan);
   if (!network_name) {
@@ -187,9 +206,12 @@ bool LocalDriver::play(const release::ReleasePlan& plan, const fs::path& manifes
     output(userns.error().message);
     return false;
   }
-  // A replica's log is capped: podman starts it over past 10 MB.
+  // A replica's log is capped: conmon starts it over past 10 MB. It is a
+  // file of ours, so it outlives the pod.
+  const auto log = log_file(plan, replica);
+  fs::create_directories(log.parent_path());
   auto result = podman({"kube", "play", "--quiet", *userns, "--network", *network_name, "--log-opt",
-                        "max-size=10mb", manifest.string()},
+                        "max-size=10mb", "--log-opt", "path=" + log.string(), manifest_file(plan, replica).string()},
                        quiet, cancel);
   if (!result.ok())
     for (const auto& line : result.last_lines) output(line);
@@ -217,9 +239,13 @@ proc::RunResult LocalDriver::run_once(const release::ReleasePlan& plan, const On
                                    "--cap-drop", "NET_RAW", "--cap-drop", "SYS_CHROOT"};
   const auto secret_args = secrets.args();
   args.insert(args.end(), secret_args.begin(), secret_args.end());
+  const auto attached = attach_args(job);
+  args.insert(args.end(), attached.begin(), attached.end());
   args.insert(args.end(), {"--entrypoint", job.argv.front(), plan.image});
   args.insert(args.end(), job.argv.begin() + 1, job.argv.end());
-  auto result = proc::run({.program = "podman", .args = args, .env = {}, .dir = {}}, output, cancel, job.timeout);
+  const proc::Command command{.program = "podman", .args = args, .env = {}, .dir = {}};
+  auto result = job.stdio ? proc::run_attached(command, *job.stdio, cancel, job.timeout)
+                          : proc::run(command, output, cancel, job.timeout);
   if (!result.ok()) {
     proc::CancelToken never;
     podman({"rm", "--force", "--time", "0", name}, quiet, never);  // a killed client leaves the container
@@ -239,25 +265,69 @@ Result<std::vector<Replica>> LocalDriver::start(const release::ReleasePlan& plan
   return replicas;
 }
 
+Result<Replica> LocalDriver::play_replica(const release::ReleasePlan& plan, const release::Service& service,
+                                          int index, const Output& output, const proc::CancelToken& cancel) {
+  Replica replica{service.name, index, "", service.is_web() ? http::free_port() : 0};
+  const auto spec = placement(plan, service, replica);
+  replica.pod = spec.name + "-pod-0";  // podman's name for a Deployment's pod
+  util::write_private_file(manifest_file(plan, replica), render_deployment(plan, service, spec));
+  if (!play(plan, replica, output.detail, cancel)) {
+    stop({replica});  // kube play may have left it half made
+    return fail(cancel.cancelled() ? "cancelled" : "starting " + replica.pod + " failed");
+  }
+  return replica;
+}
+
 Result<std::vector<Replica>> LocalDriver::play_all(const release::ReleasePlan& plan, const Output& output,
                                                    const proc::CancelToken& cancel) {
   std::vector<Replica> started;
   for (const auto& service : plan.services) {
     for (int index = 0; index < service.replicas; ++index) {
-      Replica replica{service.name, index, "", service.is_web() ? http::free_port() : 0};
-      const auto spec = placement(plan, service, replica);
-      replica.pod = spec.name + "-pod-0";  // podman's name for a Deployment's pod
-      const auto manifest = manifest_file(plan, replica);
-      util::write_private_file(manifest, render_deployment(plan, service, spec));
-      if (!play(plan, manifest, output.detail, cancel)) {
-        started.push_back(replica);  // kube play may have left it half made
+      auto replica = play_replica(plan, service, index, output, cancel);
+      if (!replica) {
         stop(started);
-        return fail(cancel.cancelled() ? "cancelled" : "starting " + replica.pod + " failed");
+        return std::unexpected(replica.error());
       }
-      started.push_back(replica);
+      started.push_back(*replica);
     }
   }
   return started;
+}
+
+Result<std::vector<Replica>> LocalDriver::scale(const release::ReleasePlan& plan, const std::vector<Replica>& current,
+                                                const Output& output, const proc::CancelToken& cancel) {
+  std::vector<Replica> kept, added, surplus;
+  for (const auto& replica : current) {
+    const auto* service = plan.service(replica.service);
+    (service && replica.index < service->replicas ? kept : surplus).push_back(replica);
+  }
+  for (const auto& service : plan.services) {
+    for (int index = 0; index < service.replicas; ++index) {
+      const bool runs = std::ranges::any_of(
+          kept, [&](const Replica& replica) { return replica.service == service.name && replica.index == index; });
+      if (runs) continue;
+      output.stage("Starting " + service.name + "." + std::to_string(index));
+      auto replica = play_replica(plan, service, index, output, cancel);
+      if (replica) added.push_back(*replica);
+      if (!replica) {
+        stop(added);
+        return std::unexpected(replica.error());
+      }
+    }
+  }
+  if (auto healthy = wait_healthy(plan, added, output, cancel); !healthy) {
+    stop(added);
+    return std::unexpected(healthy.error());
+  }
+  auto running = kept;
+  running.insert(running.end(), added.begin(), added.end());
+  if (!added.empty() || !surplus.empty())
+    if (auto routed = route(plan, running, output); !routed) {
+      stop(added);
+      return std::unexpected(routed.error());
+    }
+  stop(surplus);
+  return running;
 }
 
 // Every web replica must answer 2xx/3xx on the health path before any
@@ -277,9 +347,10 @@ Result<> LocalDriver::wait_healthy(const release::ReleasePlan& plan, const std::
 Result<> LocalDriver::wait_web_healthy(const release::ReleasePlan& plan, const std::vector<Replica>& replicas,
                                        const Output& output, const proc::CancelToken& cancel) {
   const auto* web = plan.web();
-  if (!web || web->replicas == 0) return ok();
+  const auto count = std::ranges::count(replicas, std::string("web"), &Replica::service);
+  if (!web || count == 0) return ok();
   const auto& check = web->healthcheck;
-  output.stage("Health check GET " + check.path + " on web x" + std::to_string(web->replicas));
+  output.stage("Health check GET " + check.path + " on web x" + std::to_string(count));
   const auto started = Clock::now();
   for (const auto& replica : replicas) {
     if (replica.service != "web") continue;
@@ -314,6 +385,19 @@ Result<std::string> LocalDriver::route(const release::ReleasePlan& plan, const s
   return proxy_.url(plan.app, plan.env);
 }
 
+void LocalDriver::retire(const release::ReleasePlan&, const std::vector<Replica>& replicas,
+                         const release::ReleasePlan&) {
+  stop(replicas);
+  // Release directories are <dir>/<app>/<env>/v<N>.
+  const auto live = [&](const fs::path& release_dir) {
+    const auto version = release_dir.filename().string().substr(1);
+    return logs_.is_live(release_dir.parent_path().parent_path().filename(), release_dir.parent_path().filename(),
+                         std::atoi(version.c_str()));
+  };
+  if (const int removed = evict_replica_logs(logs_.dir, logs_.budget_bytes, live); removed > 0)
+    util::logger("cluster")->info("replica logs evicted releases={}", removed);
+}
+
 void LocalDriver::stop(const std::vector<Replica>& replicas) {
   // Traffic has already moved away (the proxy drained), so a short grace will
   // do. `pod stop` then `pod rm` is far faster than `pod rm --force --time`,
@@ -338,7 +422,44 @@ bool LocalDriver::is_running(const Replica& replica) {
 bool LocalDriver::restore(const release::ReleasePlan& plan, const Replica& replica) {
   proc::CancelToken never;
   stop({replica});
-  return play(plan, manifest_file(plan, replica), quiet, never);
+  return play(plan, replica, quiet, never);
+}
+
+// One `podman inspect` for all: ps is asked for while deploys keep podman busy.
+std::vector<ReplicaStatus> LocalDriver::status(const release::ReleasePlan&, const std::vector<Replica>& replicas) {
+  std::vector<ReplicaStatus> found;
+  std::vector<std::string> args = {"container", "inspect", "--format",
+                                   "{{.Name}} {{.State.Status}} {{.RestartCount}} {{.State.StartedAt.Unix}}"};
+  for (const auto& replica : replicas) {
+    found.push_back({replica.service + "." + std::to_string(replica.index), "gone", 0, 0, container_of(replica)});
+    args.push_back(found.back().container);
+  }
+  // A missing container fails the command after the others are printed.
+  proc::CancelToken never;
+  podman(args, [&](const std::string& line) {
+    std::istringstream fields(line);
+    std::string name;
+    fields >> name;
+    for (auto& status : found)
+      if (status.container == name) fields >> status.state >> status.restarts >> status.started_at;
+  }, never);
+  return found;
+}
+
+// Read from the replicas' files, not `podman logs`: they outlive the pods,
+// and one reader follows every replica.
+Result<> LocalDriver::logs(const release::ReleasePlan& plan, const std::vector<Replica>& replicas,
+                           const LogRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel) {
+  constexpr std::chrono::milliseconds kFollowInterval{200};
+  std::vector<LogSource> sources;
+  for (const auto& replica : replicas)
+    if (request.service.empty() || replica.service == request.service)
+      sources.push_back({replica.service + "." + std::to_string(replica.index), log_file(plan, replica)});
+  LogFollower follower(sources);  // from here on: a line written meanwhile is not lost
+  for (const auto& line : tail_logs(sources, request.tail)) output(line.formatted());
+  while (request.follow && proc::sleep_until(cancel, Clock::now() + kFollowInterval))
+    for (const auto& line : follower.read_new()) output(line.formatted());
+  return ok();
 }
 
 }  // namespace porter::cluster

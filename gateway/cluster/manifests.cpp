@@ -205,18 +205,29 @@ void emit_rollout(YAML::Emitter& out, const Placement& placement) {
 }
 
 
-std::string render_job(const ReleasePlan& plan, const Placement& placement) {
-  const Meta meta{.name = placement.name, .namespace_name = placement.namespace_name, .part = "predeploy",
+// A command run once, never retried, within its time: the predeploy or a one-off (`run`).
+struct JobCommand {
+  std::string part;  // porter.service and the container's name
+  const std::vector<std::string>& argv;
+  std::chrono::seconds timeout;
+};
+
+std::string render_job(const ReleasePlan& plan, const Placement& placement, const JobCommand& command) {
+  const Meta meta{.name = placement.name, .namespace_name = placement.namespace_name, .part = command.part,
                   .managed = on_cluster(placement)};
   YAML::Emitter out;
   begin_object(out, "batch/v1", "Job", plan, meta);
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "backoffLimit" << YAML::Value << 0;
-  out << YAML::Key << "activeDeadlineSeconds" << YAML::Value << plan.predeploy_timeout.count();
+  out << YAML::Key << "activeDeadlineSeconds" << YAML::Value << command.timeout.count();
   if (on_cluster(placement)) out << YAML::Key << "ttlSecondsAfterFinished" << YAML::Value << kFinishedJobTtlSeconds;
-  emit_pod_template(out, plan, meta, {"predeploy", plan.predeploy, nullptr, "Never", std::nullopt}, placement);
+  emit_pod_template(out, plan, meta, {command.part, command.argv, nullptr, "Never", std::nullopt}, placement);
   out << YAML::EndMap;
   return end_object(out);
+}
+
+std::string render_job(const ReleasePlan& plan, const Placement& placement) {
+  return render_job(plan, placement, {"predeploy", plan.predeploy, plan.predeploy_timeout});
 }
 
 // A pod on the cluster: in the site's namespace, with config from the release's Secret.
@@ -419,6 +430,15 @@ std::string render_predeploy_job(const ReleasePlan& plan) {
 
 std::string render_predeploy_job(const ReleasePlan& plan, const ClusterSite& site) {
   return render_job(plan, cluster_placement(plan, site, predeploy_job_name(plan)));
+}
+
+std::string one_off_job_name(const ReleasePlan& plan, const std::string& name) {
+  return object_name(plan, version_label(plan) + "-" + name);
+}
+
+std::string render_one_off_job(const ReleasePlan& plan, const ClusterSite& site, const std::string& name,
+                               const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+  return render_job(plan, cluster_placement(plan, site, one_off_job_name(plan, name)), {"run", argv, timeout});
 }
 
 std::string render_network_policy(const ReleasePlan& plan, const ClusterSite& site) {

@@ -12,8 +12,10 @@
 // then its services (Deployments, the web Service and Ingress). Every object
 // is labelled porter.app, porter.env and app.kubernetes.io/managed-by: porter,
 // so `kubectl get ... -l porter.app=A,porter.env=E` finds them all.
+#include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "release/release_plan.hpp"
 
@@ -61,6 +63,13 @@ std::string render_deployment(const release::ReleasePlan& plan, const release::S
 // reference copy), or on a cluster, from the release's Secret.
 std::string render_predeploy_job(const release::ReleasePlan& plan);
 std::string render_predeploy_job(const release::ReleasePlan& plan, const ClusterSite& site);
+
+// A one-off command (`run`) on a cluster: a Job (backoffLimit 0, within
+// `timeout`) in release vN's image with its config Secret, its container
+// named "run", labelled porter.service: run. Named <app>-<env>-v<N>-<name>.
+std::string one_off_job_name(const release::ReleasePlan& plan, const std::string& name);
+std::string render_one_off_job(const release::ReleasePlan& plan, const ClusterSite& site, const std::string& name,
+                               const std::vector<std::string>& argv, std::chrono::seconds timeout);
 
 // What an environment's pods may reach on a cluster: each other, cluster
 // DNS and the internet, not private ranges or cloud metadata; they are

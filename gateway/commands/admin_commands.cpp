@@ -1,5 +1,9 @@
 #include "commands/admin_commands.hpp"
 
+#include <unistd.h>
+
+#include <sys/eventfd.h>
+
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -9,6 +13,8 @@
 
 #include "pipeline/build_cache.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/scaling.hpp"
+#include "proc/pty.hpp"
 #include "util/log.hpp"
 
 namespace porter::commands {
@@ -148,6 +154,34 @@ proc::RunResult relay_while_attending(
   return result;
 }
 
+using AttachedJob = std::function<proc::RunResult(const proc::Stdio&, const proc::CancelToken&)>;
+
+// Runs `job` on a thread of its own with its standard streams on pipes, or on
+// a terminal when the client has one, while this (the session's) thread
+// relays them to the client; a client that goes away cancels it. The child's
+// ends stay open until the job has returned: the relay ends when the job has
+// and its output is drained, not at an EOF that an escaped process could hold off.
+proc::RunResult attach_while_running(const ssh::CommandOutput& output, const AttachedJob& job) {
+  auto streams = output.terminal ? proc::attach_terminal(output.terminal->size) : proc::attach_pipes();
+  if (!streams) return proc::RunResult{.error = streams.error().message, .last_lines = {}};
+  proc::Fd ended(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  proc::CancelToken cancel;
+  proc::RunResult result;
+  {
+    std::jthread worker([&] {
+      try {
+        result = job(streams->child(), cancel);
+      } catch (const std::exception& e) {  // a full disk, say: this thread must not take the daemon down
+        util::logger("commands")->error("one-off failed: {}", e.what());
+        result = proc::RunResult{.error = "internal error", .last_lines = {}};
+      }
+      ::eventfd_write(ended.get(), 1);
+    });
+    if (!output.relay(*streams, ended.get())) cancel.cancel();
+  }
+  return result;
+}
+
 }  // namespace
 
 int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identity& who,
@@ -195,6 +229,13 @@ int AdminCommands::dispatch(const Command& command, const ssh::Identity& who, co
     case Verb::deploys: return deploys(command, who, output);
     case Verb::deploy_log: return deploy_log(command, output);
     case Verb::run: return run_one_off(command, who, output);
+    case Verb::ps: return ps(command, output);
+    case Verb::ps_scale: return ps_scale(command, who, output);
+    case Verb::ps_resize:
+    case Verb::ps_restart: return ps_rerelease(command, who, output);
+    case Verb::logs: return logs(command, output);
+    case Verb::jobs: return jobs(command, output);
+    case Verb::jobs_log: return jobs_log(command, output);
   }
   return refuse(output, "unknown command " + command.name);
 }
@@ -313,8 +354,9 @@ int AdminCommands::deploy_log(const Command& request, const ssh::CommandOutput& 
 }
 
 // A new container from the environment's live release (its image and
-// config), not a serving replica: its output as it comes, its exit code as
-// ours; ended when the client goes away. The log records who ran what
+// config), not a serving replica: the client's stdin to it, its output back
+// as it comes (through a terminal if the client asked for one: ssh -t), its
+// exit code as ours; ended when the client goes away. The log records who ran what
 // program, never its arguments (they may hold secrets).
 int AdminCommands::run_one_off(const Command& request, const ssh::Identity& who, const ssh::CommandOutput& output) {
   constexpr std::chrono::hours kOneOffTimeout{1};
@@ -327,9 +369,16 @@ int AdminCommands::run_one_off(const Command& request, const ssh::Identity& who,
                                                 std::chrono::system_clock::now().time_since_epoch())
                                                 .count());
   auto& driver = services_.release.drivers.for_env(request.env);
-  const auto result = relay_while_attending(output, [&](const proc::LineSink& sink, const proc::CancelToken& cancel) {
+  const auto term = output.terminal ? output.terminal->term : std::string();
+  const proc::LineSink silent = [](const std::string&) {};
+  const auto attached = [&](const proc::Stdio& stdio, const proc::CancelToken& cancel) {
+    return driver.run_once(*plan, {name, request.args, kOneOffTimeout, stdio, term}, silent, cancel);
+  };
+  const auto in_lines = [&](const proc::LineSink& sink, const proc::CancelToken& cancel) {
     return driver.run_once(*plan, {name, request.args, kOneOffTimeout}, sink, cancel);
-  });
+  };
+  // Attached (stdin; a terminal if the client has one) where the session relays bytes.
+  const auto result = output.relay ? attach_while_running(output, attached) : relay_while_attending(output, in_lines);
   const int status = !result.error.empty() || result.timed_out ? 1 : result.exit_code < 0 ? 255 : result.exit_code;
   util::logger("commands")->info("one-off app={} env={} user={} release=v{} program={} exit={} took={}", request.app,
                                  request.env, who.name, live->version, request.args.front(), status,
@@ -337,6 +386,164 @@ int AdminCommands::run_one_off(const Command& request, const ssh::Identity& who,
   if (!result.error.empty()) return refuse(output, result.error);
   if (result.timed_out) return refuse(output, "stopped after " + std::to_string(kOneOffTimeout.count()) + " h");
   return status;
+}
+
+// ---- processes ----
+
+namespace {
+
+// "12.1 MiB"
+std::string in_mib(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024 * 1024));
+  return text;
+}
+
+std::uint64_t host_memory() {
+  return static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// "3h12m", "4m05s", "12s"
+std::string uptime(std::int64_t started_at) {
+  if (started_at <= 0) return "-";
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto up = std::max<std::int64_t>(0, now - started_at);
+  char text[32];
+  if (up >= 3600) std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(up / 3600),
+                                static_cast<long long>(up / 60 % 60));
+  else if (up >= 60) std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(up / 60),
+                                   static_cast<long long>(up % 60));
+  else std::snprintf(text, sizeof text, "%llds", static_cast<long long>(up));
+  return text;
+}
+
+// Why `counts` cannot apply to `plan`; nullopt when they can.
+std::optional<std::string> unscalable(const release::ReleasePlan& plan, const std::map<std::string, int>& counts) {
+  for (const auto& [name, count] : counts) {
+    const auto* service = plan.service(name);
+    if (!service) {
+      std::string known;
+      for (const auto& other : plan.services) known += (known.empty() ? "" : ", ") + other.name;
+      return "no service '" + name + "' in " + plan.app + " (" + plan.env + "): it has " + known;
+    }
+    if (service->autoscaling)
+      return name + " autoscales between " + std::to_string(service->autoscaling->min) + " and " +
+             std::to_string(service->autoscaling->max) + " (porter.yaml): change the bounds there";
+    if (service->is_web() && count == 0) return "web cannot scale to 0: it serves " + plan.env + "'s traffic";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int AdminCommands::ps(const Command& request, const ssh::CommandOutput& output) {
+  const auto live = services_.store.live_release(request.app, request.env);
+  if (!live) return refuse(output, "nothing runs in " + request.app + " (" + request.env + ") yet: push first");
+  auto plan = pipeline::plan_of(*live);
+  if (!plan) return refuse(output, "release v" + std::to_string(live->version) + " " + plan.error().message);
+  const auto version = "v" + std::to_string(live->version);
+  output.out("REPLICA          RELEASE  STATE        RESTARTS  UP       CPU      MEMORY\n");
+  for (const auto& replica : services_.release.drivers.for_env(request.env).status(*plan, live->replicas)) {
+    const auto sample = replica.container.empty() ? std::nullopt : services_.metrics.latest(replica.container);
+    char cpu[16] = "-";
+    if (sample) std::snprintf(cpu, sizeof cpu, "%.1f%%", sample->cpu_percent);
+    std::string memory = sample ? in_mib(sample->memory_bytes) : "-";
+    if (sample && sample->memory_limit > 0 && sample->memory_limit < host_memory())  // else: no limit set
+      memory += " / " + in_mib(sample->memory_limit);
+    char line[256];
+    std::snprintf(line, sizeof line, "%-16s %-8s %-12s %-9d %-8s %-8s %s\n", replica.name.c_str(), version.c_str(),
+                  replica.state.c_str(), replica.restarts, uptime(replica.started_at).c_str(), cpu, memory.c_str());
+    output.out(line);
+  }
+  for (const auto& service : plan->services)
+    if (service.autoscaling)
+      output.out(service.name + ": autoscaling between " + std::to_string(service.autoscaling->min) + " and " +
+                 std::to_string(service.autoscaling->max) +
+                 (service.autoscaling->cpu_percent ? ", CPU " + std::to_string(*service.autoscaling->cpu_percent) + "%" : "") +
+                 (service.autoscaling->memory_percent ? ", memory " + std::to_string(*service.autoscaling->memory_percent) + "%" : "") +
+                 "\n");
+  return 0;
+}
+
+// In place: what runs keeps running; the counts are kept for later releases.
+int AdminCommands::ps_scale(const Command& request, const ssh::Identity& who, const ssh::CommandOutput& output) {
+  const auto counts = *scale_counts(request.args);
+  Rerelease rerelease(services_, request, who, output);
+  auto lease = rerelease.lock(request.name);
+  if (!lease) return 1;
+  const auto live = services_.store.live_release(request.app, request.env);
+  if (!live) return refuse(output, "nothing runs in " + request.app + " (" + request.env + ") yet: push first");
+  auto plan = pipeline::plan_of(*live);
+  if (!plan) return refuse(output, "release v" + std::to_string(live->version) + " " + plan.error().message);
+  if (auto why = unscalable(*plan, counts)) return refuse(output, *why);
+  const auto before = services_.store.formation(request.app, request.env);
+  auto formation = before;
+  for (const auto& [service, count] : counts) formation[service].replicas = count;
+  services_.store.replace_formation(request.app, request.env, formation);
+  auto& progress = rerelease.progress();
+  std::string wanted;
+  for (const auto& [service, count] : counts) wanted += (wanted.empty() ? "" : ", ") + service + " x" + std::to_string(count);
+  progress.stage("Scaling " + request.app + " (" + request.env + ") to " + wanted);
+  const auto started = std::chrono::steady_clock::now();
+  const auto scaled = pipeline::scale_live(services_.release, request.app, request.env, counts,
+                                           {[&](const std::string& text) { progress.stage(text); }, progress.detail_sink()},
+                                           progress.cancel());
+  util::logger("commands")->info("scaled app={} env={} to={} user={} ok={}", request.app, request.env, wanted, who.name,
+                                 scaled.has_value());
+  if (!scaled) {
+    services_.store.replace_formation(request.app, request.env, before);
+    progress.verdict("scaling failed: " + progress.masked(scaled.error().message) + "; nothing changed");
+    return 1;
+  }
+  progress.verdict(request.env + " runs " + wanted + " (" + pipeline::seconds_since(started) + ")");
+  return 0;
+}
+
+// ps:resize and ps:restart: a new release of the live one, its replicas
+// replaced with zero downtime. A new size is kept for later releases.
+int AdminCommands::ps_rerelease(const Command& request, const ssh::Identity& who, const ssh::CommandOutput& output) {
+  Rerelease rerelease(services_, request, who, output);
+  auto lease = rerelease.lock(request.name);
+  if (!lease) return 1;
+  const auto live = services_.store.live_release(request.app, request.env);
+  if (!live) return refuse(output, "nothing runs in " + request.app + " (" + request.env + ") yet: push first");
+  const auto before = services_.store.formation(request.app, request.env);
+  std::string description = request.name;
+  if (request.verb == Verb::ps_resize) {
+    const auto resize = *resize_request(request.args);
+    auto plan = pipeline::plan_of(*live);
+    if (plan && !plan->service(resize.service))
+      return refuse(output, "no service '" + resize.service + "' in " + request.app + " (" + request.env + ")");
+    auto formation = before;
+    if (resize.millicpu) formation[resize.service].millicpu = resize.millicpu;
+    if (resize.memory_bytes) formation[resize.service].memory_bytes = resize.memory_bytes;
+    services_.store.replace_formation(request.app, request.env, formation);
+    for (const auto& word : request.args) description += " " + word;
+  }
+  rerelease.progress().stage(description + " " + request.app + " (" + request.env + "): a new release of v" +
+                             std::to_string(live->version) + ", no rebuild");
+  if (rerelease.run(*live, services_.store.config_vars(request.app, request.env), description, false)) return 0;
+  services_.store.replace_formation(request.app, request.env, before);
+  return 1;
+}
+
+// The live release's output; with -f, until the client goes away.
+int AdminCommands::logs(const Command& request, const ssh::CommandOutput& output) {
+  const auto wanted = *log_request(request.args);
+  const auto live = services_.store.live_release(request.app, request.env);
+  if (!live) return refuse(output, "nothing runs in " + request.app + " (" + request.env + ") yet: push first");
+  auto plan = pipeline::plan_of(*live);
+  if (!plan) return refuse(output, "release v" + std::to_string(live->version) + " " + plan.error().message);
+  if (!wanted.service.empty() && !plan->service(wanted.service))
+    return refuse(output, "no service '" + wanted.service + "' in " + request.app + " (" + request.env + ")");
+  auto& driver = services_.release.drivers.for_env(request.env);
+  const auto result = relay_while_attending(output, [&](const proc::LineSink& sink, const proc::CancelToken& cancel) {
+    auto read = driver.logs(*plan, live->replicas, wanted, sink, cancel);
+    return proc::RunResult{.error = read ? "" : read.error().message, .last_lines = {}};
+  });
+  if (!result.error.empty()) return refuse(output, result.error);
+  return 0;
 }
 
 int AdminCommands::rollback(const Command& request, const ssh::Identity& who,

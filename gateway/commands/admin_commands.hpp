@@ -4,6 +4,7 @@
 // image (no rebuild), under the same per-environment lock as pushes.
 #include <functional>
 
+#include "cluster/metrics.hpp"
 #include "commands/verbs.hpp"
 #include "config/gateway_config.hpp"
 #include "git/repo_store.hpp"
@@ -24,6 +25,7 @@ struct CommandServices {
   pipeline::Releaser release;
   const git::RepoStore& repos;
   EnsureApp ensure_app;
+  const cluster::Metrics& metrics;  // the local engine's replicas' CPU and memory
 };
 
 class AdminCommands {
@@ -46,6 +48,13 @@ class AdminCommands {
   int deploys(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
   int deploy_log(const Command& command, const ssh::CommandOutput& output);
   int run_one_off(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int ps(const Command& command, const ssh::CommandOutput& output);
+  int ps_scale(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int ps_rerelease(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int logs(const Command& command, const ssh::CommandOutput& output);
+  // In jobs_command.cpp: cron jobs and their runs.
+  int jobs(const Command& command, const ssh::CommandOutput& output);
+  int jobs_log(const Command& command, const ssh::CommandOutput& output);
 
   CommandServices services_;
 };

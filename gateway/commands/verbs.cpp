@@ -4,6 +4,7 @@
 #include <optional>
 #include <regex>
 
+#include "config/quantities.hpp"
 #include "ssh/exec_command.hpp"
 
 namespace porter::commands {
@@ -23,6 +24,14 @@ constexpr VerbSpec kVerbs[] = {
     {Verb::deploys, "deploys", true, 0, 0, "deploys <app> [-e <env>]"},
     {Verb::deploy_log, "deploy:log", false, 1, 1, "deploy:log <id>"},
     {Verb::run, "run", true, 1, 100, "run <app> [-e <env>] -- <command> [<argument>...]"},
+    {Verb::ps, "ps", true, 0, 0, "ps <app> [-e <env>]"},
+    {Verb::ps_scale, "ps:scale", true, 1, 20, "ps:scale <app> [-e <env>] <service>=<count>..."},
+    {Verb::ps_resize, "ps:resize", true, 3, 5,
+     "ps:resize <app> [-e <env>] <service> [--cpu <amount, e.g. 0.5>] [--memory <size, e.g. 512M>]"},
+    {Verb::ps_restart, "ps:restart", true, 0, 0, "ps:restart <app> [-e <env>]"},
+    {Verb::logs, "logs", true, 0, 5, "logs <app> [-e <env>] [-f] [--service <service>] [--tail <lines>]"},
+    {Verb::jobs, "jobs", true, 0, 0, "jobs <app> [-e <env>]"},
+    {Verb::jobs_log, "jobs:log", true, 1, 1, "jobs:log <app> [-e <env>] <job>"},
 };
 
 std::string known_commands() {
@@ -113,7 +122,26 @@ Result<> check_args(Command& command, bool encoded) {
     if (command.verb == Verb::deploy_log && !std::regex_match(arg, std::regex("#?[0-9]{1,15}")))
       return fail("expected a deploy id like 41");
   }
+  if (command.verb == Verb::logs)
+    if (auto request = log_request(command.args); !request) return std::unexpected(request.error());
+  if (command.verb == Verb::ps_scale)
+    if (auto counts = scale_counts(command.args); !counts) return std::unexpected(counts.error());
+  if (command.verb == Verb::ps_resize)
+    if (auto resize = resize_request(command.args); !resize) return std::unexpected(resize.error());
   return ok();
+}
+
+bool is_service_name(const std::string& word) {
+  static const std::regex pattern("[a-z][a-z0-9-]{0,39}");
+  return std::regex_match(word, pattern);
+}
+
+// A whole number within [least, most], as typed; nullopt otherwise.
+std::optional<int> count_in(const std::string& word, int least, int most) {
+  if (!std::regex_match(word, std::regex("[0-9]{1,6}"))) return std::nullopt;
+  const int value = std::stoi(word);
+  if (value < least || value > most) return std::nullopt;
+  return value;
 }
 
 const VerbSpec* find_verb(const std::string& name) {
@@ -125,6 +153,63 @@ const VerbSpec* find_verb(const std::string& name) {
 }  // namespace
 
 std::span<const VerbSpec> verbs() { return kVerbs; }
+
+Result<cluster::LogRequest> log_request(const std::vector<std::string>& args) {
+  constexpr int kMostLines = 10000;
+  cluster::LogRequest request;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& word = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (word == "-f" || word == "--follow") {
+      request.follow = true;
+    } else if ((word == "--service" || word == "-s") && has_value) {
+      request.service = args[++i];
+      if (!is_service_name(request.service)) return fail("invalid service name: lower-case letters, digits and '-'");
+    } else if ((word == "--tail" || word == "-n") && has_value) {
+      const auto lines = count_in(args[++i], 0, kMostLines);
+      if (!lines) return fail("--tail takes a number of lines from 0 to " + std::to_string(kMostLines));
+      request.tail = static_cast<std::size_t>(*lines);
+    } else {
+      return fail("usage: logs <app> [-e <env>] [-f] [--service <service>] [--tail <lines>]");
+    }
+  }
+  return request;
+}
+
+Result<std::map<std::string, int>> scale_counts(const std::vector<std::string>& args) {
+  constexpr int kMostReplicas = 100;
+  std::map<std::string, int> counts;
+  for (const auto& arg : args) {
+    const auto equals = arg.find('=');
+    const auto service = arg.substr(0, equals);
+    if (equals == std::string::npos || !is_service_name(service))
+      return fail("expected <service>=<count>, like web=3");
+    const auto count = count_in(arg.substr(equals + 1), 0, kMostReplicas);
+    if (!count) return fail("the count of " + service + " must be a number from 0 to " + std::to_string(kMostReplicas));
+    counts[service] = *count;
+  }
+  return counts;
+}
+
+Result<Resize> resize_request(const std::vector<std::string>& args) {
+  Resize resize{args.empty() ? "" : args[0], std::nullopt, std::nullopt};
+  if (!is_service_name(resize.service)) return fail("invalid service name: lower-case letters, digits and '-'");
+  for (std::size_t i = 1; i < args.size(); i += 2) {
+    if (i + 1 == args.size()) return fail(args[i] + " needs a value");
+    if (args[i] == "--cpu") {
+      resize.millicpu = config::parse_millicpu(args[i + 1]);
+      if (!resize.millicpu) return fail("--cpu takes CPUs like 0.5, 2 or 250m (at most 64)");
+    } else if (args[i] == "--memory") {
+      resize.memory_bytes = config::parse_size(args[i + 1]);
+      if (!resize.memory_bytes || *resize.memory_bytes < 4 * 1024 * 1024)
+        return fail("--memory takes a size like 512M or 2G (at least 4M)");
+    } else {
+      return fail("ps:resize takes --cpu and --memory, not " + args[i]);
+    }
+  }
+  if (!resize.millicpu && !resize.memory_bytes) return fail("say what to change: --cpu, --memory or both");
+  return resize;
+}
 
 bool is_valid_config_key(const std::string& key) {
   static const std::regex pattern("[A-Za-z_][A-Za-z0-9_]{0,127}");

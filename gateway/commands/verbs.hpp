@@ -2,18 +2,22 @@
 // The management commands over SSH, in one table: their names, arguments
 // and usage. Parsing reads the table; AdminCommands dispatches on the verb.
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cluster/driver.hpp"
 #include "util/result.hpp"
 
 namespace porter::commands {
 
 enum class Verb {
   apps_list, apps_create, cache_purge, config_show, config_get, config_set, config_unset, releases, rollback,
-  deploys, deploy_log, run
+  deploys, deploy_log, run, ps, ps_scale, ps_resize, ps_restart, logs, jobs, jobs_log
 };
 
 struct VerbSpec {
@@ -44,6 +48,18 @@ struct Command {
 Result<Command> parse_command(const std::vector<std::string>& words);
 
 bool is_valid_config_key(const std::string& key);
+
+// logs' words: [-f|--follow] [--service SERVICE] [--tail N]
+Result<cluster::LogRequest> log_request(const std::vector<std::string>& args);
+// ps:scale's words: SERVICE=COUNT...
+Result<std::map<std::string, int>> scale_counts(const std::vector<std::string>& args);
+// ps:resize's words: SERVICE [--cpu AMOUNT] [--memory SIZE]
+struct Resize {
+  std::string service;
+  std::optional<int> millicpu;
+  std::optional<std::uint64_t> memory_bytes;
+};
+Result<Resize> resize_request(const std::vector<std::string>& args);
 
 // A value config:set may store, however it came: UTF-8 text without NUL
 // bytes. The error names the key, never the value.

@@ -41,6 +41,20 @@ void read_timeouts(const YAML::Node& node, Timeouts& timeouts) {
   seconds("build", timeouts.build);
 }
 
+void read_autoscaler(const YAML::Node& node, AutoscalerSettings& settings) {
+  require_map(node, "autoscaler");
+  reject_unknown_keys(node, "autoscaler", {"interval", "scale_down_window"});
+  auto seconds = [&](const char* key, std::chrono::seconds& out) {
+    if (!node[key]) return;
+    auto value = read_scalar<int>(node[key], std::string("autoscaler.") + key);
+    if (value <= 0 || value > 86400)
+      throw YamlError(where(node[key]) + ": 'autoscaler." + key + "' must be from 1 to 86400 seconds");
+    out = std::chrono::seconds(value);
+  };
+  seconds("interval", settings.interval);
+  seconds("scale_down_window", settings.scale_down_window);
+}
+
 void read_apps(const YAML::Node& node, GatewayConfig& config) {
   require_map(node, "apps");
   for (const auto& entry : node) {
@@ -55,12 +69,14 @@ void read_apps(const YAML::Node& node, GatewayConfig& config) {
 void read_limits(const YAML::Node& node, GatewayConfig& config) {
   require_map(node, "limits");
   reject_unknown_keys(node, "limits",
-                      {"push_mb", "checkout_mb", "logs_mb", "preauth_connections", "preauth_per_address",
+                      {"push_mb", "checkout_mb", "logs_mb", "app_logs_mb", "preauth_connections", "preauth_per_address",
                        "sessions_per_key"});
   if (node["push_mb"]) config.max_push_mb = read_scalar<std::uint64_t>(node["push_mb"], "limits.push_mb");
   if (node["checkout_mb"])
     config.max_checkout_mb = read_scalar<std::uint64_t>(node["checkout_mb"], "limits.checkout_mb");
   if (node["logs_mb"]) config.logs_budget_mb = read_scalar<std::uint64_t>(node["logs_mb"], "limits.logs_mb");
+  if (node["app_logs_mb"])
+    config.app_logs_budget_mb = read_scalar<std::uint64_t>(node["app_logs_mb"], "limits.app_logs_mb");
   auto positive = [&](const char* key, std::size_t& out) {
     if (!node[key]) return;
     const auto name = std::string("limits.") + key;
@@ -240,7 +256,7 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "registry",
                          "buildpacks_dir", "buildpack_hosts", "host_services", "cache", "limits", "proxy",
-                         "hooks_dir", "branches", "apps", "timeouts", "environments", "kubectl"});
+                         "hooks_dir", "branches", "apps", "timeouts", "environments", "kubectl", "autoscaler"});
     if (root["listen"])
       require_applied(apply_listen(config, read_scalar<std::string>(root["listen"], "listen")), root["listen"]);
     if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
@@ -261,6 +277,7 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     if (root["branches"]) config.branches = read_branch_map(root["branches"], "branches");
     if (root["apps"]) read_apps(root["apps"], config);
     if (root["timeouts"]) read_timeouts(root["timeouts"], config.timeouts);
+    if (root["autoscaler"]) read_autoscaler(root["autoscaler"], config.autoscaler);
     if (root["environments"]) config.environments = read_environments(root["environments"]);
     if (root["kubectl"]) config.kubectl = read_scalar<std::string>(root["kubectl"], "kubectl");
   } catch (const YamlError& e) {

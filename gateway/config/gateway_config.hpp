@@ -22,6 +22,14 @@ struct Timeouts {
   std::chrono::seconds build{1800};
 };
 
+// The local engine's autoscaler (gateway.yaml `autoscaler:`): how often it
+// samples the replicas' CPU and memory, and how long usage must stay low
+// before it removes replicas.
+struct AutoscalerSettings {
+  std::chrono::seconds interval{5};
+  std::chrono::seconds scale_down_window{120};
+};
+
 // Caps on SSH connections (limits: in gateway.yaml), all positive.
 struct ConnectionLimits {
   std::size_t preauth_connections = 100;  // open and not yet authenticated, in all
@@ -61,7 +69,9 @@ struct GatewayConfig {
   std::uint64_t max_push_mb = 0;           // the largest pack a push may send; 0 = no limit
   ConnectionLimits connections;
   std::uint64_t max_checkout_mb = 4096;    // the largest pushed tree a deploy checks out; 0 = no limit
+  AutoscalerSettings autoscaler;
   std::uint64_t logs_budget_mb = 1024;     // deploy logs beyond this are removed, oldest deploy first
+  std::uint64_t app_logs_budget_mb = 2048;  // apps' output beyond this is removed, oldest release first
   std::string proxy_host = "127.0.0.1";    // where nginx listens for app traffic
   int proxy_port = 8080;                   // 0: pick a free port at start
   std::string proxy_domain = "localhost";  // apps answer at <env>.<app>.<domain>
@@ -79,6 +89,7 @@ struct GatewayConfig {
   const std::string& registry_for(const std::string& env) const;
   std::filesystem::path repos_dir() const { return data_dir / "repos"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }
+  std::filesystem::path replica_logs_dir() const { return logs_dir() / "apps"; }  // <app>/<env>/v<N>/web.0.log
   // Builds and their caches are mounted into build containers, whose root
   // (a high host uid, see sandbox/build_store.hpp) must reach them: they
   // live beside the private data dir, not in it.

@@ -1,5 +1,7 @@
 #include "pipeline/release_runner.hpp"
 
+#include <algorithm>
+
 #include "pipeline/progress.hpp"
 #include "util/log.hpp"
 
@@ -132,7 +134,31 @@ Result<release::ReleasePlan> plan_of(const state::ReleaseRecord& record) {
   return plan;
 }
 
+namespace {
+
+// What ps:scale and ps:resize set outlasts releases, over porter.yaml and
+// the Procfile. An autoscaled service keeps the count it has now, within
+// its bounds.
+void apply_formation(release::ReleasePlan& plan, const state::Formation& formation,
+                     const std::vector<release::Replica>& running) {
+  for (auto& service : plan.services) {
+    if (service.autoscaling) {
+      const int now = static_cast<int>(std::ranges::count(running, service.name, &release::Replica::service));
+      service.replicas = std::clamp(now, service.autoscaling->min, service.autoscaling->max);
+    }
+    const auto set = formation.find(service.name);
+    if (set == formation.end()) continue;
+    if (set->second.replicas && !service.autoscaling) service.replicas = *set->second.replicas;
+    if (set->second.millicpu) service.resources.millicpu = set->second.millicpu;
+    if (set->second.memory_bytes) service.resources.memory_bytes = set->second.memory_bytes;
+  }
+}
+
+}  // namespace
+
 ReleaseRequest prepare_release(release::ReleasePlan plan, state::NewRelease record, state::Store& store) {
+  const auto live = store.live_release(plan.app, plan.env);
+  apply_formation(plan, store.formation(plan.app, plan.env), live ? live->replicas : std::vector<release::Replica>{});
   record.app = plan.app;
   record.env = plan.env;
   record.image = plan.image;

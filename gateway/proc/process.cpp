@@ -109,6 +109,20 @@ class Terminator {
   bool killed_ = false;
 };
 
+// After a run's wait wakes: a cancel or the deadline starts ending the
+// child's tree, and the end of the grace period kills what is left.
+void after_wake(bool cancel_seen, Clock::time_point deadline, Terminator& terminator, RunResult& result) {
+  if (cancel_seen) {
+    result.cancelled = true;
+    terminator.begin();
+  }
+  if (!terminator.started() && Clock::now() >= deadline) {
+    result.timed_out = true;
+    terminator.begin();
+  }
+  if (terminator.started() && !terminator.killed() && Clock::now() >= terminator.kill_at()) terminator.finish();
+}
+
 }  // namespace
 
 std::string find_program(const std::string& program) {
@@ -191,19 +205,53 @@ RunResult run(const Command& command, const LineSink& sink, const CancelToken& c
       if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) output_done = true;
     }
     if (watched[1].revents) child_done = true;
-    if (watched[2].revents) {
-      result.cancelled = true;
-      terminator.begin();
-    }
-    if (!terminator.started() && Clock::now() >= deadline) {
-      result.timed_out = true;
-      terminator.begin();
-    }
-    if (terminator.started() && !terminator.killed() && Clock::now() >= terminator.kill_at()) terminator.finish();
+    after_wake(watched[2].revents != 0, deadline, terminator, result);
   }
   // Whatever of the tree outlived a cancelled or timed-out child goes too.
   if (terminator.started()) terminator.finish();
   lines.finish();
+  child.wait(ec);
+  result.exit_code = ec ? -1 : child.exit_code();
+  return result;
+}
+
+RunResult run_attached(const Command& command, const Stdio& stdio, const CancelToken& cancel,
+                       std::chrono::seconds timeout) {
+  RunResult result;
+  auto exe = find_program(command.program);
+  if (exe.empty()) {
+    result.error = command.program + ": not found on PATH";
+    return result;
+  }
+  boost::asio::io_context ctx;
+  bp::error_code ec;
+  auto env = child_environment(command.env);
+  const auto dir = (command.dir.empty() ? std::filesystem::current_path() : command.dir).string();
+  std::optional<bp::process> started;
+  try {
+    started.emplace(ctx, exe, command.args, bp::process_stdio{stdio.in, stdio.out, stdio.err},
+                    bp::process_environment(env), bp::process_start_dir(bp::filesystem::path(dir)),
+                    isolated_child{.cgroup_procs_fd = -1, .controlling_terminal = stdio.terminal});
+  } catch (const std::exception& e) {
+    result.error = command.program + ": " + e.what();
+    return result;
+  }
+  auto& child = *started;
+  Fd exited(static_cast<int>(::syscall(SYS_pidfd_open, child.id(), 0)));  // readable once the child has exited
+  Fd cancelled(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  std::stop_callback wake_on_cancel(cancel.token(), [&] { ::eventfd_write(cancelled.get(), 1); });
+  Terminator terminator(child.id(), command.cgroup);
+  const auto deadline = Clock::now() + timeout;
+  // Only the exit, a cancel and the deadlines wake this loop: the caller moves the bytes.
+  for (bool child_done = false; !child_done;) {
+    pollfd watched[2] = {{exited.get(), POLLIN, 0}, {terminator.started() ? -1 : cancelled.get(), POLLIN, 0}};
+    const auto wake_at = terminator.started() ? terminator.kill_at() : deadline;
+    const int wait_ms = terminator.killed() ? -1 : milliseconds_until(wake_at);
+    if (::poll(watched, 2, wait_ms) < 0 && errno != EINTR) break;
+    child_done = watched[0].revents != 0;
+    after_wake(watched[1].revents != 0, deadline, terminator, result);
+  }
+  if (terminator.started()) terminator.finish();
   child.wait(ec);
   result.exit_code = ec ? -1 : child.exit_code();
   return result;

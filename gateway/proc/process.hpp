@@ -52,6 +52,20 @@ struct RunResult {
 RunResult run(const Command& command, const LineSink& sink, const CancelToken& cancel,
               std::chrono::seconds timeout);
 
+// An attached child's standard streams: descriptors of the caller's, which
+// stay open until run_attached returns (see pty.hpp).
+struct Stdio {
+  int in = -1, out = -1, err = -1;
+  // `in` is a terminal's slave: the child gets a session of its own with it
+  // as its controlling terminal, so that it receives SIGWINCH.
+  bool terminal = false;
+};
+
+// Runs to completion with its standard streams on `stdio`; the caller moves
+// the bytes. Timeouts and cancels end its tree as run() does.
+RunResult run_attached(const Command& command, const Stdio& stdio, const CancelToken& cancel,
+                       std::chrono::seconds timeout);
+
 // Runs a short command that cannot be cancelled to its end: its output
 // lines (stdout and stderr merged), or nothing if it did not succeed.
 std::optional<std::vector<std::string>> output_of(const Command& command, std::chrono::seconds timeout);

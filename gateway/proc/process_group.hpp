@@ -1,6 +1,8 @@
 #pragma once
 // Boost.Process v2 initializer for every child the gateway starts:
-// - a new process group, so a timeout or a cancel reaches the whole tree;
+// - a new process group, so a timeout or a cancel reaches the whole tree (a
+//   new session, with stdin as its controlling terminal, for a child given
+//   a terminal: the same group, which then gets the terminal's signals);
 // - default signal handling (the daemon blocks SIGINT/SIGTERM, ignores SIGPIPE);
 // - optionally a cgroup (its cgroup.procs opened by the parent), so that even
 //   descendants that leave the group can be found and ended after a crash;
@@ -9,6 +11,7 @@
 //   whitelist entry with itself), so a child started while another thread's
 //   pipes are open kept them, and that session never saw EOF.
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,11 +23,16 @@ namespace porter::proc {
 
 struct isolated_child {
   int cgroup_procs_fd = -1;  // open for writing, or -1
+  bool controlling_terminal = false;  // stdin is a terminal's slave (after process_stdio's dup2)
 
   template <typename Launcher>
   boost::process::v2::error_code on_exec_setup(Launcher& launcher, const boost::process::v2::filesystem::path&,
                                                const char* const*) {
-    if (::setpgid(0, 0) == -1) return boost::process::v2::detail::get_last_error();
+    if (controlling_terminal) {
+      if (::setsid() == -1 || ::ioctl(0, TIOCSCTTY, 0) == -1) return boost::process::v2::detail::get_last_error();
+    } else if (::setpgid(0, 0) == -1) {
+      return boost::process::v2::detail::get_last_error();
+    }
     // The daemon blocks its stop signals and ignores SIGPIPE; a child starts clean.
     sigset_t none;
     sigemptyset(&none);

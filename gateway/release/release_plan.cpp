@@ -51,9 +51,11 @@ void read_day2(const YAML::Node& node, Service& service) {
 
 }  // namespace
 
-const Service* ReleasePlan::web() const {
+const Service* ReleasePlan::web() const { return service("web"); }
+
+const Service* ReleasePlan::service(const std::string& name) const {
   for (const auto& service : services)
-    if (service.is_web()) return &service;
+    if (service.name == name) return &service;
   return nullptr;
 }
 

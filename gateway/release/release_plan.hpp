@@ -48,6 +48,7 @@ struct ReleasePlan {
   std::map<std::string, std::string> config;  // config vars: secret, stored separately
 
   const Service* web() const;
+  const Service* service(const std::string& name) const;  // nullptr if none
 };
 
 // Services and predeploy from porter.yaml, the Procfile and the build's

@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "git/bridge.hpp"
+#include "ssh/attach.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
@@ -162,6 +163,7 @@ class Session final : public git::ClientChannel {
     cb.channel_shell_request_function = &Session::on_shell;
     cb.channel_subsystem_request_function = &Session::on_subsystem;
     cb.channel_pty_request_function = &Session::on_pty;
+    cb.channel_pty_window_change_function = &Session::on_window_change;
     cb.channel_env_request_function = &Session::on_env;
     ssh_callbacks_init(&cb);
     ssh_set_channel_callbacks(self->channel_, &cb);
@@ -184,7 +186,24 @@ class Session final : public git::ClientChannel {
     static_cast<Session*>(self_ptr)->shell_requested_ = true;
     return SSH_OK;
   }
-  static int on_pty(ssh_session, ssh_channel, const char*, int, int, int, int, void*) { return SSH_ERROR; }
+  // A terminal is accepted before the command is known (clients ask first);
+  // only `run` uses it, other commands ignore it. A TERM that is not a plain
+  // name is refused (the client goes on without a terminal).
+  static int on_pty(ssh_session, ssh_channel, const char* term, int cols, int rows, int, int, void* self_ptr) {
+    auto* self = static_cast<Session*>(self_ptr);
+    if (self->terminal_ || self->command_) return SSH_ERROR;
+    self->terminal_ = terminal_request(term, cols, rows);
+    return self->terminal_ ? SSH_OK : SSH_ERROR;
+  }
+
+  // Reaches the command's terminal while it runs; before, its first size.
+  static int on_window_change(ssh_session, ssh_channel, int cols, int rows, int, int, void* self_ptr) {
+    auto* self = static_cast<Session*>(self_ptr);
+    if (!self->terminal_) return SSH_ERROR;
+    self->terminal_->size = proc::window_size(cols, rows);
+    proc::set_window_size(self->terminal_master_, self->terminal_->size);
+    return SSH_OK;
+  }
 
   static int on_env(ssh_session, ssh_channel, const char* name, const char* value, void* self_ptr) {
     static const std::regex protocol_value("[A-Za-z0-9=:.,_-]{1,64}");
@@ -214,7 +233,9 @@ class Session final : public git::ClientChannel {
       CommandOutput output{[this](const std::string& text) { return write(git::Stream::out, text); },
                            [this](const std::string& text) { write(git::Stream::err, text); },
                            [this](std::size_t max_bytes) { return read_input(max_bytes); },
-                           [this](std::chrono::milliseconds time) { return wait({}, Clock::now() + time); }};
+                           [this](std::chrono::milliseconds time) { return wait({}, Clock::now() + time); },
+                           terminal_,
+                           [this](proc::AttachedStreams& streams, int ended) { return relay(streams, ended); }};
       return finish(handler_.run_command(command->words, *identity_, output), "");
     }
     const auto& git = std::get<GitRequest>(*request);
@@ -252,6 +273,15 @@ class Session final : public git::ClientChannel {
     }
   }
 
+  // An attached command's streams, with the window changes that come meanwhile.
+  bool relay(proc::AttachedStreams& streams, int ended) {
+    terminal_master_ = streams.master();
+    if (terminal_) proc::set_window_size(terminal_master_, terminal_->size);  // a change before it existed
+    const bool stayed = relay_streams(*this, streams, ended);
+    terminal_master_ = -1;
+    return stayed;
+  }
+
   // Sends any error text, the exit status, EOF and close, then lets the
   // client hang up first: closing the TCP connection under it would lose
   // the exit status.
@@ -284,6 +314,8 @@ class Session final : public git::ClientChannel {
   std::optional<std::string> command_;
   bool shell_requested_ = false;
   std::string git_protocol_;
+  std::optional<Terminal> terminal_;  // what the client's pty request asked for
+  int terminal_master_ = -1;          // the attached command's terminal, while it runs
 };
 
 }  // namespace

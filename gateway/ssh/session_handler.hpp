@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proc/process.hpp"
+#include "proc/pty.hpp"
 #include "ssh/authorized_keys.hpp"
 #include "ssh/exec_command.hpp"
 #include "util/result.hpp"
@@ -21,6 +22,13 @@ struct GitLaunch {
   proc::Command command;
   std::string session_token;  // empty for fetches
 };
+
+// What a client's pty request asked for.
+struct Terminal {
+  std::string term;  // its TERM: letters, digits and "+-._", at most kMaxTermLength
+  proc::WindowSize size;
+};
+inline constexpr std::size_t kMaxTermLength = 64;
 
 // Where a management command writes, as it runs, and where it reads its
 // standard input if it takes one. `out` returns false once the client is gone.
@@ -34,6 +42,16 @@ struct CommandOutput {
   // without output calls it to notice a client that went away); false once
   // the client is gone.
   std::function<bool(std::chrono::milliseconds time)> attend;
+  // The client's terminal, when it asked for one (ssh -t); only `run` gives
+  // it to its command, the others ignore it.
+  std::optional<Terminal> terminal{};
+  // For a command attached to the client (`run`): copies between the client
+  // and `streams`, the gateway's ends (the client's bytes to `input`, which
+  // is closed at its EOF; `output` and `errors` to its stdout and stderr; its
+  // window changes to a terminal's master), at the pace of both sides, until
+  // `ended` is readable (the command has exited) and its output is drained.
+  // Buffers at most a chunk each way. False once the client is gone.
+  std::function<bool(proc::AttachedStreams& streams, int ended)> relay{};
 };
 
 class SessionHandler {

@@ -46,6 +46,24 @@ CREATE TABLE replicas(
     R"sql(
 CREATE TABLE uid_slots(slot INTEGER PRIMARY KEY, app TEXT NOT NULL, env TEXT NOT NULL, UNIQUE(app, env));
 )sql",
+    R"sql(
+CREATE TABLE formation(
+  app TEXT NOT NULL, env TEXT NOT NULL, service TEXT NOT NULL,
+  replicas INTEGER, millicpu INTEGER, memory_bytes INTEGER,
+  PRIMARY KEY(app, env, service));
+)sql",
+    // Cron job runs on the local engine. The UNIQUE claim is what keeps a
+    // restarted daemon from running a scheduled time twice.
+    R"sql(
+CREATE TABLE cron_runs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app TEXT NOT NULL, env TEXT NOT NULL, job TEXT NOT NULL, version INTEGER NOT NULL,
+  scheduled_for TEXT NOT NULL, status TEXT NOT NULL,
+  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  finished_at TEXT, duration_ms INTEGER, exit_code INTEGER, container TEXT NOT NULL DEFAULT '', log_path TEXT,
+  UNIQUE(app, env, job, scheduled_for));
+CREATE INDEX cron_runs_by_status ON cron_runs(status);
+)sql",
 };
 
 }  // namespace porter::state

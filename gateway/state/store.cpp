@@ -39,6 +39,18 @@ class Statement {
     return value ? reinterpret_cast<const char*>(value) : "";
   }
   std::int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
+  std::optional<std::int64_t> nullable(int column) {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return integer(column);
+  }
+  template <typename Integer>
+  Statement& bind(int index, const std::optional<Integer>& value) {
+    if (!value) {
+      sqlite3_bind_null(stmt_, index);
+      return *this;
+    }
+    return bind(index, static_cast<std::int64_t>(*value));
+  }
 
  private:
   sqlite3* db_;
@@ -323,6 +335,36 @@ void Store::replace_config_vars(const std::string& app, const std::string& env, 
   transaction.commit();
 }
 
+// ---- formation ----
+
+Formation Store::formation(const std::string& app, const std::string& env) {
+  std::lock_guard lock(mutex_);
+  Statement query(db_, "SELECT service, replicas, millicpu, memory_bytes FROM formation WHERE app=? AND env=?");
+  query.bind(1, app).bind(2, env);
+  Formation formation;
+  while (query.step()) {
+    auto& service = formation[query.text(0)];
+    if (auto replicas = query.nullable(1)) service.replicas = static_cast<int>(*replicas);
+    if (auto millicpu = query.nullable(2)) service.millicpu = static_cast<int>(*millicpu);
+    if (auto memory = query.nullable(3)) service.memory_bytes = static_cast<std::uint64_t>(*memory);
+  }
+  return formation;
+}
+
+void Store::replace_formation(const std::string& app, const std::string& env, const Formation& formation) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  Statement(db_, "DELETE FROM formation WHERE app=? AND env=?").bind(1, app).bind(2, env).step();
+  for (const auto& [service, set] : formation) {
+    Statement insert(db_, "INSERT INTO formation(app, env, service, replicas, millicpu, memory_bytes) VALUES(?,?,?,?,?,?)");
+    insert.bind(1, app).bind(2, env).bind(3, service);
+    insert.bind(4, set.replicas).bind(5, set.millicpu);
+    insert.bind(6, set.memory_bytes);
+    insert.step();
+  }
+  transaction.commit();
+}
+
 // ---- releases ----
 
 ReleaseRecord Store::create_release(const NewRelease& release) {
@@ -422,6 +464,110 @@ std::vector<ReleaseRecord> Store::live_releases() {
   std::vector<ReleaseRecord> found;
   for (const auto& id : ids) found.push_back(*find_release("id=?", {id}));
   return found;
+}
+
+// ---- cron runs ----
+
+const char* to_string(CronRunStatus status) {
+  switch (status) {
+    case CronRunStatus::running: return "running";
+    case CronRunStatus::succeeded: return "succeeded";
+    case CronRunStatus::failed: return "failed";
+    case CronRunStatus::timed_out: return "timed out";
+    case CronRunStatus::skipped: return "skipped";
+    case CronRunStatus::interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr const char* kCronRunColumns =
+    "id, app, env, job, version, scheduled_for, status, started_at, COALESCE(finished_at, ''), "
+    "COALESCE(duration_ms, 0), exit_code, container, COALESCE(log_path, '')";
+
+CronRunRecord cron_run_from(Statement& row) {
+  CronRunRecord run{row.integer(0), row.text(1), row.text(2), row.text(3), static_cast<int>(row.integer(4)),
+                    row.text(5),    row.text(6), row.text(7), row.text(8), row.integer(9), std::nullopt,
+                    row.text(11),   row.text(12)};
+  if (!row.text(10).empty()) run.exit_code = static_cast<int>(row.integer(10));
+  return run;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> Store::claim_cron_run(const NewCronRun& run, const std::filesystem::path& logs_dir) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  // Skipped times end as they are claimed: they never run.
+  Statement(db_,
+            "INSERT OR IGNORE INTO cron_runs(app, env, job, version, scheduled_for, status, container, finished_at,"
+            " duration_ms) VALUES(?,?,?,?,?,?,?, CASE WHEN ?6='skipped' THEN strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+            " END, CASE WHEN ?6='skipped' THEN 0 END)")
+      .bind(1, run.app).bind(2, run.env).bind(3, run.job).bind(4, static_cast<std::int64_t>(run.version))
+      .bind(5, run.scheduled_for).bind(6, to_string(run.status)).bind(7, run.container).step();
+  if (sqlite3_changes(db_) == 0) return std::nullopt;  // that time has a row: never again
+  const auto id = sqlite3_last_insert_rowid(db_);
+  if (run.status != CronRunStatus::skipped)
+    Statement(db_, "UPDATE cron_runs SET log_path=? WHERE id=?")
+        .bind(1, (logs_dir / "cron" / (std::to_string(id) + ".log")).string()).bind(2, id).step();
+  transaction.commit();
+  return id;
+}
+
+void Store::finish_cron_run(std::int64_t id, CronRunStatus status, std::optional<int> exit_code) {
+  std::lock_guard lock(mutex_);
+  Statement update(db_,
+                   "UPDATE cron_runs SET status=?, exit_code=?, finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now'),"
+                   " duration_ms=CAST((julianday('now') - julianday(started_at)) * 86400000 AS INTEGER) WHERE id=?");
+  update.bind(1, to_string(status)).bind(3, id);
+  if (exit_code) update.bind(2, static_cast<std::int64_t>(*exit_code));  // else NULL: no exit code
+  update.step();
+}
+
+std::vector<CronRunRecord> Store::interrupt_running_cron_runs() {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  const auto sql = std::string("SELECT ") + kCronRunColumns + " FROM cron_runs WHERE status='running'";
+  Statement query(db_, sql.c_str());
+  std::vector<CronRunRecord> found;
+  while (query.step()) found.push_back(cron_run_from(query));
+  Statement(db_,
+            "UPDATE cron_runs SET status='interrupted', finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+            " WHERE status='running'")
+      .step();
+  transaction.commit();
+  return found;
+}
+
+std::vector<CronRunRecord> Store::cron_runs(const std::string& app, const std::string& env, const std::string& job,
+                                            std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  const auto sql = std::string("SELECT ") + kCronRunColumns +
+                   " FROM cron_runs WHERE app=? AND env=? AND (?3='' OR job=?3) ORDER BY id DESC LIMIT ?4";
+  Statement query(db_, sql.c_str());
+  query.bind(1, app).bind(2, env).bind(3, job).bind(4, static_cast<std::int64_t>(limit));
+  std::vector<CronRunRecord> found;
+  while (query.step()) found.push_back(cron_run_from(query));
+  return found;
+}
+
+std::vector<std::filesystem::path> Store::prune_cron_runs(const std::string& app, const std::string& env,
+                                                          const std::string& job, std::size_t keep) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  constexpr const char* kOlder =
+      " FROM cron_runs WHERE app=?1 AND env=?2 AND job=?3 AND status<>'running' AND id NOT IN"
+      " (SELECT id FROM cron_runs WHERE app=?1 AND env=?2 AND job=?3 ORDER BY id DESC LIMIT ?4)";
+  Statement query(db_, (std::string("SELECT COALESCE(log_path, '')") + kOlder).c_str());
+  query.bind(1, app).bind(2, env).bind(3, job).bind(4, static_cast<std::int64_t>(keep));
+  std::vector<std::filesystem::path> logs;
+  while (query.step())
+    if (!query.text(0).empty()) logs.emplace_back(query.text(0));
+  Statement(db_, (std::string("DELETE") + kOlder).c_str())
+      .bind(1, app).bind(2, env).bind(3, job).bind(4, static_cast<std::int64_t>(keep)).step();
+  transaction.commit();
+  return logs;
 }
 
 }  // namespace porter::state

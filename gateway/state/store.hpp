@@ -60,6 +60,41 @@ struct ReleaseRecord {
   std::vector<release::Replica> replicas;  // live releases only
 };
 
+// One scheduled time of a cron job (local engine), claimed before it runs.
+enum class CronRunStatus { running, succeeded, failed, timed_out, skipped, interrupted };
+const char* to_string(CronRunStatus status);  // "timed out" for timed_out
+
+struct NewCronRun {
+  std::string app, env, job;
+  int version = 0;
+  std::string scheduled_for;  // "2026-11-29T21:15Z": the cron time, UTC, to the minute
+  CronRunStatus status = CronRunStatus::running;  // running, or skipped (the previous run still ran)
+  std::string container;      // what the run's container is named, to remove it after a crash
+};
+
+struct CronRunRecord {
+  std::int64_t id = 0;
+  std::string app, env, job;
+  int version = 0;
+  std::string scheduled_for, status, started_at, finished_at;
+  std::int64_t duration_ms = 0;
+  std::optional<int> exit_code;
+  std::string container;
+  std::filesystem::path log_path;  // empty for a skipped time
+};
+
+// What ps:scale and ps:resize set for one service of an environment. It
+// outlasts releases and wins over porter.yaml and the Procfile; unset
+// fields leave theirs.
+struct ServiceFormation {
+  std::optional<int> replicas;
+  std::optional<int> millicpu;
+  std::optional<std::uint64_t> memory_bytes;
+
+  bool operator==(const ServiceFormation&) const = default;
+};
+using Formation = std::map<std::string, ServiceFormation>;  // by service name
+
 class Store {
  public:
   // Opens (creating and migrating) the database; throws on failure at startup.
@@ -104,9 +139,27 @@ class Store {
   std::vector<DeployRecord> deploys(const std::string& app, std::size_t limit);
   std::optional<DeployRecord> deploy(std::int64_t id);
 
+  Formation formation(const std::string& app, const std::string& env);
+  // Makes the environment's formation exactly `formation`, in one transaction.
+  void replace_formation(const std::string& app, const std::string& env, const Formation& formation);
+
   // The environment's own slot of subordinate ids (0, 1, ...): the same for
   // all its releases, never another environment's. Made at first use.
   int uid_slot(const std::string& app, const std::string& env);
+
+  // Cron runs. A claim inserts the (app, env, job, scheduled_for) row, with
+  // its log under logs_dir/cron/ unless skipped; nullopt when that time
+  // already has a row (it ran, or was skipped, before).
+  std::optional<std::int64_t> claim_cron_run(const NewCronRun& run, const std::filesystem::path& logs_dir);
+  void finish_cron_run(std::int64_t id, CronRunStatus status, std::optional<int> exit_code);
+  // Runs left running by a crash become interrupted; returns them as they were.
+  std::vector<CronRunRecord> interrupt_running_cron_runs();
+  // Newest first, at most `limit`; every job's when `job` is empty.
+  std::vector<CronRunRecord> cron_runs(const std::string& app, const std::string& env, const std::string& job,
+                                       std::size_t limit);
+  // Forgets all but the newest `keep` runs of a job; returns their log files to delete.
+  std::vector<std::filesystem::path> prune_cron_runs(const std::string& app, const std::string& env,
+                                                     const std::string& job, std::size_t keep);
 
  private:
   class Transaction;

@@ -123,7 +123,7 @@ admin run "$app" -- sh -c "'exit 3'"
 assert_eq 3 "$ADMIN_RC" "the exit status of run -- sh -c 'exit 3'"
 admin_ok run "$app" -e production -- sh -c "'echo token=\$API_TOKEN; hostname; echo to-stderr >&2'"
 assert_contains "$ADMIN_OUT" "token=$secret"  # the release's config, unmasked: the key may read it anyway
-assert_contains "$ADMIN_OUT" "to-stderr"
+assert_contains "$ADMIN_ERR" "to-stderr"  # stderr stays apart
 one_offs() { pod ps -a --format '{{.Names}}' | grep -c -- "^$app-production-v[0-9]*-run-" || true; }
 # A client that goes away ends its one-off: nothing is left running.
 timeout -s KILL 5 $(ssh_cmd_for "$CLIENT_KEY") -n -p "$GW_PORT" git@127.0.0.1 "run $app -- sleep 300" || true

@@ -184,6 +184,41 @@ TEST(Manifests, ThePredeployJobRunsOnceWithinItsTimeout) {
   EXPECT_FALSE(container["env"]);
 }
 
+// `run` on a cluster: its own Job in the live release's image, with its
+// config from the release's Secret, never retried, within the one-off's time.
+TEST(Manifests, AOneOffIsAJobOfItsOwnInTheReleasesImageWithItsConfig) {
+  const auto plan = sample_plan();
+  const std::vector<std::string> argv = {"bin/rake", "db:seed", "--name=it's \"quoted\""};
+  const auto job = YAML::Load(render_one_off_job(plan, kSite, "run-1700000000000", argv, std::chrono::seconds(3600)));
+  EXPECT_EQ(job["apiVersion"].as<std::string>(), "batch/v1");
+  EXPECT_EQ(job["kind"].as<std::string>(), "Job");
+  EXPECT_EQ(job["metadata"]["name"].as<std::string>(), "shop-production-v7-run-1700000000000");
+  EXPECT_EQ(one_off_job_name(plan, "run-1700000000000"), "shop-production-v7-run-1700000000000");
+  EXPECT_EQ(job["metadata"]["namespace"].as<std::string>(), "shop-ns");
+  const auto labels = job["metadata"]["labels"];
+  EXPECT_EQ(labels["porter.app"].as<std::string>(), "shop");
+  EXPECT_EQ(labels["porter.env"].as<std::string>(), "production");
+  EXPECT_EQ(labels["porter.service"].as<std::string>(), "run");
+  EXPECT_EQ(labels["porter.release"].as<std::string>(), "v7");
+  EXPECT_EQ(labels["app.kubernetes.io/managed-by"].as<std::string>(), "porter");
+  EXPECT_EQ(job["spec"]["backoffLimit"].as<int>(), 0);
+  EXPECT_EQ(job["spec"]["activeDeadlineSeconds"].as<int>(), 3600);
+  const auto pod = job["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["restartPolicy"].as<std::string>(), "Never");
+  EXPECT_TRUE(pod["hostUsers"].IsDefined());
+  EXPECT_FALSE(pod["hostUsers"].as<bool>());
+  EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"]["porter.app"].as<std::string>(), "shop");  // the network policy's
+  const auto container = first_container(job);
+  EXPECT_EQ(container["name"].as<std::string>(), "run");
+  EXPECT_EQ(container["image"].as<std::string>(), plan.image);
+  EXPECT_EQ(container["command"].as<std::vector<std::string>>(), argv);  // the argv as given, no shell
+  EXPECT_EQ(container["envFrom"][0]["secretRef"]["name"].as<std::string>(), "shop-production-config-v7");
+  EXPECT_FALSE(container["env"]);  // no config value in the Job
+  EXPECT_EQ(container["securityContext"]["capabilities"]["drop"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"NET_RAW", "SYS_CHROOT"}));
+  EXPECT_EQ(pod["imagePullSecrets"][0]["name"].as<std::string>(), "regcred");
+}
+
 TEST(Manifests, TheWebServiceSendsPort80ToTheContainerPort) {
   auto plan = sample_plan();
   plan.services[0].port = 8080;

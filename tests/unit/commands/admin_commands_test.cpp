@@ -1,6 +1,8 @@
 #include "commands/admin_commands.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include "support/fakes.hpp"
 #include "support/temp_dir.hpp"
@@ -69,8 +71,9 @@ class AdminCommandsTest : public ::testing::Test {
   cluster::Drivers drivers_{driver_};
   pipeline::LifecycleHooks hooks_{config_.hooks_dir};
   git::RepoStore repos_{config_.repos_dir()};
+  cluster::Metrics metrics_;
   AdminCommands commands_{{config_, store_, locks_, {store_, drivers_, hooks_}, repos_,
-                           [](const std::string&) { return ok(); }}};
+                           [](const std::string&) { return ok(); }, metrics_}};
 };
 
 TEST_F(AdminCommandsTest, PurgingEveryEnvironmentNeedsAKeyForEveryEnvironment) {
@@ -87,6 +90,24 @@ TEST_F(AdminCommandsTest, PurgingEveryEnvironmentNeedsAKeyForEveryEnvironment) {
   EXPECT_EQ(listed.status, 1);
   EXPECT_TRUE(cached("production"));
   EXPECT_TRUE(cached("staging"));
+}
+
+TEST_F(AdminCommandsTest, ProcessCommandsObeyTheKeysEnvironmentsAndChangeNothingElsewhere) {
+  for (const auto& words : std::vector<std::vector<std::string>>{{"ps", "shop"},
+                                                                 {"ps:scale", "shop", "web=3"},
+                                                                 {"ps:resize", "shop", "web", "--memory", "1G"},
+                                                                 {"ps:restart", "shop"},
+                                                                 {"logs", "shop", "-f"}}) {
+    auto refused = run(words, staging_only());
+    EXPECT_EQ(refused.status, 1) << words[0];
+    EXPECT_EQ(refused.err, "porter: access denied: your key may not use production\n") << words[0];
+  }
+  EXPECT_TRUE(store_.formation("shop", "production").empty());
+  auto other_app = run({"ps:scale", "blog", "web=2"}, {"bob", std::set<std::string>{"shop"}, std::nullopt});
+  EXPECT_EQ(other_app.err, "porter: access denied: your key may not use app 'blog'\n");
+  auto nothing_live = run({"ps:scale", "shop", "-e", "staging", "web=2"}, staging_only());
+  EXPECT_EQ(nothing_live.err, "porter: nothing runs in shop (staging) yet: push first\n");
+  EXPECT_TRUE(store_.formation("shop", "staging").empty());
 }
 
 TEST_F(AdminCommandsTest, AKeyPurgesTheEnvironmentsItMayUse) {
@@ -222,6 +243,48 @@ TEST_F(AdminCommandsTest, RunNeedsALiveReleaseAndReturnsTheCommandsExitCode) {
   EXPECT_EQ(ran.out, "ran exit 3\n");
   EXPECT_EQ(driver_.calls.back(), "run v1 exit 3");
   EXPECT_EQ(run({"run", "shop", "-e", "production", "--", "true"}, staging_only()).status, 1);  // no access
+}
+
+// Where the session relays bytes, `run` is attached: the driver gets the
+// child's ends (a terminal's when the client has one, with its TERM), and
+// the session the gateway's, until the one-off has ended.
+TEST_F(AdminCommandsTest, RunIsAttachedWhereTheSessionRelaysAndGetsTheClientsTerminal) {
+  auto record = store_.create_release({.app = "shop", .env = "production", .deploy_id = 0, .commit_sha = "abc",
+                                       .image = "img", .plan_yaml = release::to_yaml(release::ReleasePlan{}),
+                                       .description = "d", .pusher = "p", .config = {}});
+  store_.mark_release_live(record.id, {});
+  driver_.run_exit = 7;
+  for (const bool with_terminal : {false, true}) {
+    SCOPED_TRACE(with_terminal ? "with a terminal" : "without");
+    std::string relayed, lines;
+    bool had_input = false, had_errors = false, terminal = false;
+    ssh::CommandOutput output{[&](const std::string& text) {
+                                lines += text;
+                                return true;
+                              },
+                              [&](const std::string& text) { lines += text; },
+                              [](std::size_t) -> Result<std::string> { return std::string(); },
+                              [](std::chrono::milliseconds) { return true; },
+                              with_terminal ? std::optional<ssh::Terminal>({"xterm-256color", {40, 100}})
+                                            : std::nullopt,
+                              [&](proc::AttachedStreams& streams, int ended) {
+                                had_input = static_cast<bool>(streams.input);
+                                had_errors = static_cast<bool>(streams.errors);
+                                terminal = streams.terminal;
+                                pollfd done{ended, POLLIN, 0};
+                                EXPECT_EQ(::poll(&done, 1, 10000), 1);  // the one-off has returned
+                                char buffer[256];
+                                const auto n = ::read(streams.output.get(), buffer, sizeof buffer);
+                                if (n > 0) relayed.assign(buffer, static_cast<std::size_t>(n));
+                                return true;
+                              }};
+    EXPECT_EQ(commands_.run({"run", "shop", "--", "cat"}, anyone(), output), 7);
+    EXPECT_EQ(lines, "");
+    EXPECT_TRUE(had_input);
+    EXPECT_EQ(terminal, with_terminal);
+    EXPECT_EQ(had_errors, !with_terminal);  // a terminal merges stdout and stderr
+    EXPECT_EQ(relayed, with_terminal ? "ran cat on a terminal xterm-256color\n" : "ran cat\n");
+  }
 }
 
 }  // namespace

@@ -201,12 +201,14 @@ TEST(ParseCommand, AnUnknownVerbListsTheKnownCommands) {
 
 // The arguments a verb needs at least, valid ones.
 Words minimal_args(const VerbSpec& spec) {
+  if (spec.verb == Verb::ps_resize) return {"web", "--cpu", "1"};
   Words args;
   for (std::size_t i = 0; i < spec.min_args; ++i) {
     switch (spec.verb) {
       case Verb::config_set: args.push_back("KEY" + std::to_string(i) + "=value"); break;
       case Verb::rollback: args.push_back("v" + std::to_string(i + 1)); break;
       case Verb::deploy_log: args.push_back(std::to_string(41 + i)); break;
+      case Verb::ps_scale: args.push_back("web=" + std::to_string(i + 1)); break;
       default: args.push_back("KEY" + std::to_string(i)); break;
     }
   }
@@ -232,8 +234,8 @@ TEST(Verbs, EveryVerbParsesWithMinimalArguments) {
     EXPECT_EQ(command->name, spec.name);
     EXPECT_EQ(command->app, spec.needs_app ? "shop" : "");
     EXPECT_EQ(command->args, args);
-    // And one argument too many is a usage error.
-    if (spec.max_args < 100) {
+    // And, for a verb of a fixed number of arguments, one more is a usage error.
+    if (spec.min_args == spec.max_args) {
       auto extra = words;
       extra.push_back(spec.verb == Verb::rollback ? "v9" : "EXTRA");
       auto refused = parse_command(extra);
@@ -247,7 +249,7 @@ TEST(Verbs, EveryVerbParsesWithMinimalArguments) {
       EXPECT_FALSE(parse_command(no_app));
     }
   }
-  EXPECT_EQ(names.size(), 12u);  // every Verb has its entry
+  EXPECT_EQ(names.size(), 19u);  // every Verb has its entry
 }
 
 // The words after `--` are the command as they are: options of its own stay its own.
@@ -266,6 +268,69 @@ TEST(Verbs, ConfigKeys) {
   EXPECT_TRUE(is_valid_config_key("A" + std::string(127, 'B')));
   for (const auto* key : {"", "9A", "A-B", "A B", "A=B", "A.B"}) EXPECT_FALSE(is_valid_config_key(key)) << key;
   EXPECT_FALSE(is_valid_config_key("A" + std::string(128, 'B')));
+}
+
+TEST(Verbs, JobsAndJobsLog) {
+  auto jobs = parse_command({"jobs", "shop", "-e", "staging"});
+  ASSERT_TRUE(jobs) << jobs.error().message;
+  EXPECT_EQ(jobs->verb, Verb::jobs);
+  EXPECT_EQ(jobs->env, "staging");
+  EXPECT_EQ(parse_command({"jobs", "shop"})->env, "production");
+  auto log = parse_command({"jobs:log", "shop", "sync-partners"});
+  ASSERT_TRUE(log) << log.error().message;
+  EXPECT_EQ(log->verb, Verb::jobs_log);
+  EXPECT_EQ(log->args, Words{"sync-partners"});
+  EXPECT_FALSE(parse_command({"jobs"}));                       // no app
+  EXPECT_FALSE(parse_command({"jobs", "shop", "extra"}));      // no arguments
+  EXPECT_FALSE(parse_command({"jobs:log", "shop"}));           // no job
+  EXPECT_FALSE(parse_command({"jobs:log", "shop", "a", "b"}));  // one job
+}
+
+TEST(ParseCommand, ReadsProcessCommands) {
+  auto scale = expect_parsed({"ps:scale", "shop", "-e", "staging", "web=3", "worker=0"});
+  EXPECT_EQ(scale.verb, Verb::ps_scale);
+  EXPECT_EQ(scale.env, "staging");
+  EXPECT_EQ(*scale_counts(scale.args), (std::map<std::string, int>{{"web", 3}, {"worker", 0}}));
+
+  auto resize = expect_parsed({"ps:resize", "shop", "web", "--cpu", "0.5", "--memory", "512M"});
+  const auto wanted = *resize_request(resize.args);
+  EXPECT_EQ(wanted.service, "web");
+  EXPECT_EQ(wanted.millicpu, 500);
+  EXPECT_EQ(wanted.memory_bytes, 512ull << 20);
+  EXPECT_EQ(resize_request({"worker", "--memory", "1G"})->millicpu, std::nullopt);
+
+  auto logs = expect_parsed({"logs", "shop", "-e", "staging", "-f", "--service", "web", "--tail", "20"});
+  const auto request = *log_request(logs.args);
+  EXPECT_TRUE(request.follow);
+  EXPECT_EQ(request.service, "web");
+  EXPECT_EQ(request.tail, 20u);
+  EXPECT_EQ(log_request({})->tail, 100u);
+  EXPECT_FALSE(log_request({})->follow);
+
+  EXPECT_EQ(expect_parsed({"ps", "shop"}).verb, Verb::ps);
+  EXPECT_EQ(expect_parsed({"ps:restart", "shop", "-e", "dev"}).env, "dev");
+}
+
+TEST(ParseCommand, RefusesBadProcessArguments) {
+  EXPECT_EQ(expect_refused({"ps:scale", "shop", "web"}), "expected <service>=<count>, like web=3");
+  EXPECT_EQ(expect_refused({"ps:scale", "shop", "web=-1"}), "the count of web must be a number from 0 to 100");
+  EXPECT_EQ(expect_refused({"ps:scale", "shop", "web=101"}), "the count of web must be a number from 0 to 100");
+  EXPECT_EQ(expect_refused({"ps:scale", "shop", "Web=1"}), "expected <service>=<count>, like web=3");
+  expect_refused({"ps:scale", "shop"});
+  EXPECT_EQ(expect_refused({"ps:resize", "shop", "web"}).substr(0, 6), "usage:");
+  EXPECT_EQ(expect_refused({"ps:resize", "shop", "web", "--memory", "lots"}),
+            "--memory takes a size like 512M or 2G (at least 4M)");
+  EXPECT_EQ(expect_refused({"ps:resize", "shop", "web", "--memory", "1K"}),
+            "--memory takes a size like 512M or 2G (at least 4M)");
+  EXPECT_EQ(expect_refused({"ps:resize", "shop", "web", "--cpu", "100"}),
+            "--cpu takes CPUs like 0.5, 2 or 250m (at most 64)");
+  EXPECT_EQ(expect_refused({"ps:resize", "shop", "web", "--disk", "1G"}), "ps:resize takes --cpu and --memory, not --disk");
+  EXPECT_EQ(expect_refused({"ps:resize", "shop", "web", "--memory", "1G", "--cpu"}), "--cpu needs a value");
+  EXPECT_EQ(expect_refused({"logs", "shop", "--tail", "many"}), "--tail takes a number of lines from 0 to 10000");
+  EXPECT_EQ(expect_refused({"logs", "shop", "--service", "Web!"}), "invalid service name: lower-case letters, digits and '-'");
+  EXPECT_EQ(expect_refused({"logs", "shop", "--follow-me"}).substr(0, 6), "usage:");
+  expect_refused({"ps", "shop", "extra"});
+  expect_refused({"ps:restart", "shop", "web"});
 }
 
 }  // namespace

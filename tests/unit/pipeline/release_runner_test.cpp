@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/progress.hpp"
+#include "pipeline/scaling.hpp"
 #include "support/fakes.hpp"
 #include "support/temp_dir.hpp"
 
@@ -238,6 +239,55 @@ TEST_F(ReleaseRunnerTest, AReleaseWithoutWebAnswersNowhere) {
   auto live = store_.live_release("shop", "production");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->replicas[0].port, 0);
+}
+
+}  // namespace
+}  // namespace porter::pipeline
+
+namespace porter::pipeline {
+namespace {
+
+class FormationTest : public ReleaseRunnerTest {};
+
+TEST_F(FormationTest, ScaleAndResizeOutlastTheNextRelease) {
+  store_.replace_formation("shop", "production",
+                           {{"web", {.replicas = 3, .millicpu = 500, .memory_bytes = 256ull << 20}},
+                            {"gone", {.replicas = 2, .millicpu = std::nullopt, .memory_bytes = std::nullopt}}});
+  auto request = prepare();
+  ASSERT_EQ(request.plan.services.size(), 1u) << "a service the release has not is not made up";
+  const auto& web = request.plan.services[0];
+  EXPECT_EQ(web.replicas, 3);
+  EXPECT_EQ(web.resources.millicpu, 500);
+  EXPECT_EQ(web.resources.memory_bytes, 256ull << 20);
+  EXPECT_NE(request.record.plan_yaml.find("replicas: 3"), std::string::npos) << "recorded as it runs";
+}
+
+TEST_F(FormationTest, AnAutoscaledServiceKeepsItsCurrentCountWithinItsBounds) {
+  auto plan = web_plan();
+  plan.services[0].autoscaling = config::Autoscaling{.min = 1, .max = 4, .cpu_percent = 70, .memory_percent = std::nullopt};
+  plan.services[0].replicas = 1;
+  store_.replace_formation("shop", "production", {{"web", {.replicas = 9, .millicpu = std::nullopt, .memory_bytes = std::nullopt}}});
+  EXPECT_EQ(prepare(plan).plan.services[0].replicas, 1) << "nothing live: min, whatever the formation says";
+  store_.replace_formation("shop", "production", {});
+  ASSERT_TRUE(release(web_plan()));  // two web replicas live
+  store_.replace_formation("shop", "production", {{"web", {.replicas = 9, .millicpu = std::nullopt, .memory_bytes = std::nullopt}}});
+  EXPECT_EQ(prepare(plan).plan.services[0].replicas, 2) << "as many as run now";
+  plan.services[0].autoscaling->max = 1;
+  EXPECT_EQ(prepare(plan).plan.services[0].replicas, 1) << "within the new bounds";
+}
+
+TEST_F(FormationTest, ScalingInPlaceKeepsTheReleaseAndRecordsTheReplicas) {
+  release_v1();
+  const auto quiet = [](const std::string&) {};
+  ASSERT_TRUE(scale_live(releaser_, "shop", "production", {{"web", 3}}, {quiet, quiet}, progress_.cancel()));
+  const auto live = store_.live_release("shop", "production");
+  EXPECT_EQ(live->version, 1);
+  ASSERT_EQ(live->replicas.size(), 3u);
+  EXPECT_EQ(live->replicas[0].pod, "pod-web-0-v1") << "what ran keeps running";
+  EXPECT_EQ(live->replicas[2].pod, "pod-web-2-scaled");
+  EXPECT_EQ(driver_.calls, (std::vector<std::string>{"scale web x3"}));
+  EXPECT_FALSE(scale_live(releaser_, "shop", "staging", {{"web", 3}}, {quiet, quiet}, progress_.cancel()))
+      << "nothing runs in staging";
 }
 
 }  // namespace

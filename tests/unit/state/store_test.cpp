@@ -399,3 +399,32 @@ TEST_F(StoreTest, EachEnvironmentKeepsItsOwnUidSlot) {
 
 }  // namespace
 }  // namespace porter::state
+
+namespace porter::state {
+namespace {
+
+TEST(StoreFormation, KeepsWhatWasSetPerEnvironmentAcrossReopening) {
+  const auto dir = std::filesystem::temp_directory_path() / ("porter-formation-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    Store store(dir / "state.db");
+    EXPECT_TRUE(store.formation("shop", "production").empty());
+    store.replace_formation("shop", "production",
+                            {{"web", {.replicas = 3, .millicpu = std::nullopt, .memory_bytes = 512ull << 20}},
+                             {"worker", {.replicas = 0, .millicpu = 250, .memory_bytes = std::nullopt}}});
+    store.replace_formation("shop", "staging", {{"web", {.replicas = 1, .millicpu = std::nullopt, .memory_bytes = std::nullopt}}});
+  }
+  Store store(dir / "state.db");
+  const auto production = store.formation("shop", "production");
+  ASSERT_EQ(production.size(), 2u);
+  EXPECT_EQ(production.at("web"), (ServiceFormation{3, std::nullopt, 512ull << 20}));
+  EXPECT_EQ(production.at("worker"), (ServiceFormation{0, 250, std::nullopt}));
+  EXPECT_EQ(store.formation("shop", "staging").at("web").replicas, 1);
+  store.replace_formation("shop", "production", {});
+  EXPECT_TRUE(store.formation("shop", "production").empty());
+  EXPECT_EQ(store.formation("shop", "staging").size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace porter::state

@@ -3,6 +3,10 @@
 // container work but record what they were asked, in order, and fail when
 // told to; a collector for a job's progress; a raw look at the state store.
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -129,7 +133,12 @@ class FakeDriver final : public cluster::Driver {
   proc::RunResult run_once(const release::ReleasePlan& plan, const cluster::OneOff& job, const proc::LineSink& output,
                            const proc::CancelToken&) override {
     calls.push_back("run v" + std::to_string(plan.version) + " " + job.argv.back());
-    output("ran " + job.argv.back());
+    if (job.stdio) {  // attached: bytes on its stdout, saying how it was attached
+      const auto text = "ran " + job.argv.back() + (job.stdio->terminal ? " on a terminal " + job.term : "") + "\n";
+      if (::write(job.stdio->out, text.data(), text.size()) < 0) ADD_FAILURE() << "cannot write to the one-off's stdout";
+    } else {
+      output("ran " + job.argv.back());
+    }
     proc::RunResult result;
     result.exit_code = run_exit;
     return result;
@@ -165,6 +174,34 @@ class FakeDriver final : public cluster::Driver {
   void retire(const release::ReleasePlan&, const std::vector<release::Replica>& replicas,
               const release::ReleasePlan&) override {
     stop(replicas);
+  }
+
+  // Keeps the replicas that stay, adds the missing indexes.
+  Result<std::vector<release::Replica>> scale(const release::ReleasePlan& plan,
+                                              const std::vector<release::Replica>& current, const cluster::Output&,
+                                              const proc::CancelToken&) override {
+    calls.push_back("scale " + release::describe_services(plan));
+    std::vector<release::Replica> now;
+    for (const auto& service : plan.services)
+      for (int i = 0; i < service.replicas; ++i) {
+        auto same = std::ranges::find_if(current, [&](const auto& r) { return r.service == service.name && r.index == i; });
+        now.push_back(same != current.end() ? *same
+                                            : release::Replica{service.name, i, "pod-" + service.name + "-" +
+                                                                   std::to_string(i) + "-scaled", 0});
+      }
+    return now;
+  }
+  std::vector<cluster::ReplicaStatus> status(const release::ReleasePlan&,
+                                             const std::vector<release::Replica>& of) override {
+    std::vector<cluster::ReplicaStatus> found;
+    for (const auto& replica : of)
+      found.push_back({replica.service + "." + std::to_string(replica.index), "running", 0, 0, ""});
+    return found;
+  }
+  Result<> logs(const release::ReleasePlan&, const std::vector<release::Replica>& of, const cluster::LogRequest&,
+                const proc::LineSink& output, const proc::CancelToken&) override {
+    for (const auto& replica : of) output("2026-01-01T00:00:00.000Z " + replica.service + ": hello");
+    return ok();
   }
 
   bool is_running(const release::Replica&) override { return true; }
