@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 
+#include "cluster/replica_logs.hpp"
 #include "util/clock.hpp"
 #include "util/file.hpp"
 #include "util/log.hpp"
@@ -409,7 +410,8 @@ Result<> KubernetesDriver::logs(const ReleasePlan& plan, const std::vector<relea
   std::vector<std::string> args = {"logs", "-l", selector, "--prefix", "--timestamps", "--max-log-requests", "50",
                                    "--tail", std::to_string(request.tail)};
   if (request.follow) args.push_back("--follow");
-  const auto result = kubectl(plan).stream(args, output, cancel, kLongest);
+  const auto result = kubectl(plan).stream(
+      args, [&](const std::string& line) { output(from_kubectl_log(line)); }, cancel, kLongest);
   if (!result.error.empty()) return fail("cluster " + name() + ": " + result.error);
   if (!result.ok() && !cancel.cancelled())
     return fail("cluster " + name() + ": " + (result.last_lines.empty() ? "kubectl logs failed" : result.last_lines.back()));

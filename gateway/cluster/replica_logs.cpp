@@ -37,6 +37,20 @@ std::string LogLine::formatted() const {
   return shown + " " + source + ": " + text;
 }
 
+std::string from_kubectl_log(const std::string& line) {
+  const auto close = line.find("] ");
+  if (!line.starts_with("[pod/") || close == std::string::npos) return line;
+  const auto path = line.substr(5, close - 5);  // POD/CONTAINER
+  const auto slash = path.rfind('/');
+  const auto rest = line.substr(close + 2);
+  const auto space = rest.find(' ');
+  if (slash == std::string::npos || space == std::string::npos) return line;
+  const auto pod = path.substr(0, slash);
+  const auto container = path.substr(slash + 1);  // the service
+  return LogLine{rest.substr(0, space), container + "." + pod.substr(pod.rfind('-') + 1), rest.substr(space + 1)}
+      .formatted();
+}
+
 std::optional<LogRecord> parse_log_record(std::string_view line) {
   const auto time_end = line.find(' ');
   if (time_end == std::string_view::npos) return std::nullopt;

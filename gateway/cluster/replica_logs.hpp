@@ -30,6 +30,12 @@ struct LogLine {
   std::string formatted() const;
 };
 
+// A line of `kubectl logs --prefix --timestamps`,
+//   [pod/shop-production-web-5d9c8-n7v5j/web] 2026-11-29T22:55:58.478902569Z text
+// in the same form as the local engine's ("... web.n7v5j: text"); a line
+// not in that form as it is.
+std::string from_kubectl_log(const std::string& line);
+
 inline constexpr std::size_t kMaxLogLine = 16 * 1024;  // longer lines are cut, and say so
 
 struct LogRecord {

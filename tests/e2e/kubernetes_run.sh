@@ -3,7 +3,10 @@
 # scripts/test-cluster) through the real SSH gateway: the one-off is a Job
 # in the live release's image with its config (from the release's Secret);
 # its output streams back, its exit code is ssh's, and the Job is deleted
-# afterwards. A terminal (ssh -tt) is refused there in one line.
+# afterwards. A terminal (ssh -tt) is refused there in one line. The other
+# day-2 commands work through the cluster too: ps (status; the test cluster
+# has no metrics API), logs of the release's pods, and ps:scale in place
+# (the Deployment's replicas, no new release).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_release.sh"
 . "$(dirname "$0")/lib_kube.sh"
@@ -63,3 +66,16 @@ sed 's/^/    | /' "$TMP/tty.out"
 assert_eq 1 "$rc" "the exit status of ssh -tt run on Kubernetes"
 assert_contains "$TMP/tty.out" "porter: no terminal for run on Kubernetes environments"
 assert_eq "" "$(run_jobs)" "Jobs made for the refused terminal"
+
+# ------------------------------------------------ ps, logs and ps:scale
+admin_ok ps "$app"
+assert_match "$ADMIN_OUT" "^web\.[a-z0-9]+ +v1 +running +0 "
+admin_ok logs "$app" --tail 5
+assert_match "$ADMIN_OUT" "^20[0-9-]+T[0-9:.]+Z web\.[a-z0-9]+: listening on 5000$"
+admin_ok ps:scale "$app" web=2
+assert_contains "$ADMIN_OUT" "production runs web x2"
+assert_eq 2 "$(kc production -n "$ns" get deployment "$app-production-web" -o 'jsonpath={.status.readyReplicas}')" \
+  "ready web replicas after ps:scale web=2"
+assert_eq 1 "$(db "SELECT COUNT(*) FROM releases WHERE app = '$app'")" "releases after ps:scale (it makes none)"
+admin_ok ps "$app"
+assert_eq 2 "$(grep -cE '^web\.[a-z0-9]+ +v1 +running' "$ADMIN_OUT")" "running web replicas in ps"

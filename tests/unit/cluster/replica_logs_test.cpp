@@ -36,6 +36,13 @@ TEST(ReplicaLogs, FormatsWithMillisecondsAndTheReplica) {
   EXPECT_EQ(line.formatted(), "2026-11-29T22:52:30.494+01:00 web.1: hello");
 }
 
+TEST(ReplicaLogs, KubectlLinesTakeTheSameForm) {
+  EXPECT_EQ(from_kubectl_log("[pod/shop-production-web-c84f4c57d-n7v5j/web] 2026-11-29T22:55:58.478902569Z listening on 5000"),
+            "2026-11-29T22:55:58.478Z web.n7v5j: listening on 5000");
+  EXPECT_EQ(from_kubectl_log("error: timed out waiting for the condition"), "error: timed out waiting for the condition");
+  EXPECT_EQ(from_kubectl_log("[pod/x] no-time"), "[pod/x] no-time");
+}
+
 TEST(ReplicaLogs, TailMergesReplicasByTimeAndKeepsTheLast) {
   test::TempDir dir("logs");
   append(dir / "web.0.log", "2026-01-01T00:00:01.000000000+00:00 stdout F a1\n"
