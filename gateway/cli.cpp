@@ -35,6 +35,8 @@ Options for serve and doctor (they override the config file):
                            127.0.0.1:5000; "" keeps images local)
   --proxy-listen HOST:PORT where apps answer, as http://ENV.APP.localhost:PORT
                            (default 127.0.0.1:8080; port 0 picks one)
+  --dashboard-listen HOST:PORT  the web dashboard's address
+                           (default 127.0.0.1:8090; port 0 picks one)
   -v, --verbose            debug logging
   -h, --help               this text
 )";
@@ -69,6 +71,7 @@ std::optional<config::GatewayConfig> read_options(const std::vector<std::string>
     else if (arg == "--authorized-keys") overrides.authorized_keys = value;
     else if (arg == "--registry") overrides.registry = value;
     else if (arg == "--proxy-listen") overrides.proxy_listen = value;
+    else if (arg == "--dashboard-listen") overrides.dashboard_listen = value;
     else {
       exit_code = usage_error("unknown option: " + arg);
       return std::nullopt;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "dashboard/api.hpp"
+#include "dashboard/http_server.hpp"
 #include "doctor.hpp"
 #include "gateway.hpp"
 #include "hookrpc/server.hpp"
@@ -82,10 +84,10 @@ Result<> check_host(const config::GatewayConfig& config) {
   return fail("cannot start: missing " + missing + " (details above; `porter doctor` checks again)");
 }
 
-void write_addr_file(const config::GatewayConfig& config, int port) {
-  const auto temp = config.addr_file().string() + ".tmp";
-  std::ofstream(temp) << config.listen_host << ":" << port << "\n";
-  std::filesystem::rename(temp, config.addr_file());
+void write_addr_file(const std::filesystem::path& file, const std::string& host, int port) {
+  const auto temp = file.string() + ".tmp";
+  std::ofstream(temp) << host << ":" << port << "\n";
+  std::filesystem::rename(temp, file);
 }
 
 // SIGINT and SIGTERM are blocked in every thread and taken by sigwait.
@@ -127,12 +129,24 @@ int serve(const config::GatewayConfig& config) {
     return gateway.handle_push(request, output);
   });
 
+  // The dashboard listens first: gateway.addr appears only once all is ready.
+  dashboard::Api api({config, gateway.store(), gateway.commands(), gateway.drivers(), gateway.metrics(),
+                      gateway.dashboard_auth()});
+  dashboard::HttpServer web([&](const dashboard::Request& request) { return api.handle(request); });
+  if (auto listening = web.listen(config.dashboard.host, config.dashboard.port); !listening)
+    return refuse_to_start(listening.error().message);
+  const auto dashboard_address = config.dashboard.host + ":" + std::to_string(web.bound_port());
+  gateway.set_dashboard_url("http://" + dashboard_address);
+  write_addr_file(config.dashboard_addr_file(), config.dashboard.host, web.bound_port());
+  log()->info("dashboard at http://{}", dashboard_address);
+  std::jthread web_acceptor([&](std::stop_token stop) { web.serve(stop, kSessionGrace); });
+
   ssh::Server server(gateway, {config.timeouts.auth, config.timeouts.idle},
                      {config.connections.preauth_connections, config.connections.preauth_per_address,
                       config.connections.sessions_per_key});
   if (auto listening = server.listen(config.listen_host, config.listen_port, config.host_key); !listening)
     return refuse_to_start(listening.error().message);
-  write_addr_file(config, server.bound_port());
+  write_addr_file(config.addr_file(), config.listen_host, server.bound_port());
   log()->info("listening on {}:{} data_dir={} sandbox_dir={} apps at http://<env>.<app>.{}:{}", config.listen_host,
               server.bound_port(), config.data_dir.string(), config.sandbox_root().string(), config.proxy_domain,
               gateway.proxy().port());
@@ -144,10 +158,13 @@ int serve(const config::GatewayConfig& config) {
   log()->info("stopping on signal {}: waiting up to {} s for sessions to end", signal, kSessionGrace.count());
   acceptor.request_stop();
   acceptor.join();
+  web_acceptor.request_stop();
+  web_acceptor.join();  // its streams end within a poll interval
   server.shutdown(kSessionGrace);  // sessions end; their pushes' jobs are cancelled with them
   hooks.shutdown();                // and joined here
   gateway.cron().stop();           // runs in progress are interrupted and their containers removed
   std::filesystem::remove(config.addr_file());
+  std::filesystem::remove(config.dashboard_addr_file());
   return 0;
 }
 

@@ -60,8 +60,12 @@ Gateway::Gateway(const config::GatewayConfig& config, const std::filesystem::pat
       drivers_(local_driver_),
       hooks_(config.hooks_dir),
       pusher_{{config_, store_, builders_, {store_, drivers_, hooks_}, jobs_cgroup}, locks_},
+      dashboard_auth_(config.dashboard.login_ttl, config.dashboard.session_ttl),
       commands_({config_, store_, locks_, {store_, drivers_, hooks_}, repos_,
-                 [this](const std::string& app) { return ensure_app(app); }, metrics_}),
+                 [this](const std::string& app) { return ensure_app(app); }, metrics_,
+                 {[this](const ssh::Identity& who) { return dashboard_link(who); },
+                  [this](const std::string& name) { return dashboard_auth_.revoke_all(name); },
+                  config.dashboard.login_ttl}}),
       reconciler_(store_, locks_, drivers_),
       cron_({store_, config.logs_dir(), pipeline::CronClock::from_environment(),
              [this](const std::string& env) { return drivers_.for_env(env).name() == local_driver_.name(); },
@@ -74,6 +78,20 @@ Gateway::Gateway(const config::GatewayConfig& config, const std::filesystem::pat
   for (const auto& [env, target] : config.environments)
     if (target.kind == config::ClusterTarget::Kind::kubernetes)
       drivers_.add(env, std::make_unique<cluster::KubernetesDriver>(target, config.kubectl, config.releases_dir()));
+}
+
+void Gateway::set_dashboard_url(const std::string& url) {
+  std::lock_guard lock(dashboard_mutex_);
+  dashboard_url_ = url;
+}
+
+std::string Gateway::dashboard_link(const ssh::Identity& who) {
+  std::string url;
+  {
+    std::lock_guard lock(dashboard_mutex_);
+    url = dashboard_url_;
+  }
+  return url.empty() ? url : url + "/login/" + dashboard_auth_.mint_login(who);
 }
 
 std::optional<ssh::Identity> Gateway::authorize(ssh_key key, const std::string& client_address) {

@@ -7,6 +7,7 @@
 #include "cluster/local_driver.hpp"
 #include "commands/admin_commands.hpp"
 #include "config/gateway_config.hpp"
+#include "dashboard/auth.hpp"
 #include "git/repo_store.hpp"
 #include "hookrpc/server.hpp"
 #include "pipeline/cron_runner.hpp"
@@ -29,6 +30,12 @@ class Gateway final : public ssh::SessionHandler {
   pipeline::Reconciler& reconciler() { return reconciler_; }
   pipeline::Autoscaler& autoscaler() { return autoscaler_; }
   pipeline::CronRunner& cron() { return cron_; }
+  commands::AdminCommands& commands() { return commands_; }
+  const cluster::Drivers& drivers() const { return drivers_; }
+  const cluster::Metrics& metrics() const { return metrics_; }
+  dashboard::Auth& dashboard_auth() { return dashboard_auth_; }
+  // Where the dashboard answers, once it listens: "http://HOST:PORT".
+  void set_dashboard_url(const std::string& url);
 
   // ssh::SessionHandler
   std::optional<ssh::Identity> authorize(ssh_key key, const std::string& client_address) override;
@@ -43,6 +50,7 @@ class Gateway final : public ssh::SessionHandler {
 
  private:
   Result<> ensure_app(const std::string& app);
+  std::string dashboard_link(const ssh::Identity& who);
   std::vector<std::string> hidden_branches(const std::string& app, const ssh::Identity& who) const;
 
   const config::GatewayConfig& config_;
@@ -57,6 +65,9 @@ class Gateway final : public ssh::SessionHandler {
   pipeline::LifecycleHooks hooks_;
   pipeline::Pusher pusher_;
   cluster::Metrics metrics_;
+  dashboard::Auth dashboard_auth_;
+  std::mutex dashboard_mutex_;
+  std::string dashboard_url_;  // empty until the dashboard listens
   commands::AdminCommands commands_;
   pipeline::Reconciler reconciler_;  // after what it uses: stopped first
   pipeline::CronRunner cron_;        // likewise

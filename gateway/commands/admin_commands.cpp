@@ -200,6 +200,8 @@ int AdminCommands::run(const std::vector<std::string>& words, const ssh::Identit
   util::logger("commands")->info("command user={} verb={} app={} env={}", who.name, command->name, command->app,
                                  command->env);
   if (command->verb == Verb::apps_list) return apps_list(who, output);
+  if (command->verb == Verb::dashboard) return dashboard_login(who, output);
+  if (command->verb == Verb::dashboard_logout_all) return dashboard_logout_all(who, output);
   if (!who.may_use_app(command->app))
     return refuse(output, "access denied: your key may not use app '" + command->app + "'");
   if (!command->env.empty() && !who.may_use_environment(command->env))
@@ -236,6 +238,8 @@ int AdminCommands::dispatch(const Command& command, const ssh::Identity& who, co
     case Verb::logs: return logs(command, output);
     case Verb::jobs: return jobs(command, output);
     case Verb::jobs_log: return jobs_log(command, output);
+    case Verb::dashboard: return dashboard_login(who, output);
+    case Verb::dashboard_logout_all: return dashboard_logout_all(who, output);
   }
   return refuse(output, "unknown command " + command.name);
 }
@@ -275,25 +279,57 @@ int AdminCommands::config_get(const Command& request, const ssh::CommandOutput& 
 
 int AdminCommands::config_change(const Command& request, const ssh::Identity& who,
                                  const ssh::CommandOutput& output) {
+  state::ConfigVars set;
+  std::vector<std::string> unset;
+  for (const auto& arg : request.args) {
+    const auto equals = arg.find('=');
+    if (request.verb == Verb::config_set) set[arg.substr(0, equals)] = arg.substr(equals + 1);
+    else unset.push_back(arg);
+  }
+  return apply_config(request, set, unset, who, output);
+}
+
+int AdminCommands::change_config(const std::string& app, const std::string& env, const state::ConfigVars& set,
+                                 const std::vector<std::string>& unset, const ssh::Identity& who,
+                                 const ssh::CommandOutput& output) {
+  const auto name = unset.empty() ? "config:set" : set.empty() ? "config:unset" : "config:set+unset";
+  if (set.empty() && unset.empty()) return refuse(output, "nothing to change: set or unset at least one key");
+  if (!who.may_use_app(app)) return refuse(output, "access denied: your key may not use app '" + app + "'");
+  if (!who.may_use_environment(env)) return refuse(output, "access denied: your key may not use " + env);
+  if (!services_.repos.exists(app)) return refuse(output, "no app named '" + app + "'");
+  for (const auto& [key, value] : set) {
+    if (!is_valid_config_key(key)) return refuse(output, "invalid config key: keys are letters, digits and _, not starting with a digit");
+    if (auto checked = check_config_value(key, value); !checked) return refuse(output, checked.error().message);
+  }
+  for (const auto& key : unset)
+    if (!is_valid_config_key(key)) return refuse(output, "invalid config key: keys are letters, digits and _, not starting with a digit");
+  util::logger("commands")->info("command user={} verb={} app={} env={}", who.name, name, app, env);
+  const Command request{.verb = Verb::config_set, .name = name, .app = app, .env = env, .args = {}};
+  return apply_config(request, set, unset, who, output);
+}
+
+int AdminCommands::apply_config(const Command& request, const state::ConfigVars& set,
+                                const std::vector<std::string>& unset, const ssh::Identity& who,
+                                const ssh::CommandOutput& output) {
   Rerelease rerelease(services_, request, who, output);
   auto lease = rerelease.lock(request.name);
   if (!lease) return 1;
   const auto before = services_.store.config_vars(request.app, request.env);
-  const bool setting = request.verb == Verb::config_set;
-  state::ConfigVars changed;
-  std::vector<std::string> keys;
-  for (const auto& arg : request.args) {
-    auto equals = arg.find('=');
-    keys.push_back(arg.substr(0, equals));
-    if (equals != std::string::npos) changed[keys.back()] = arg.substr(equals + 1);
-  }
-  std::string names;
-  for (const auto& key : keys) names += (names.empty() ? "" : ", ") + key;
-  services_.store.change_config_vars(request.app, request.env, changed, setting ? std::vector<std::string>{} : keys);
+  const auto listed = [](const auto& keys, auto key_of) {
+    std::string names;
+    for (const auto& item : keys) names += (names.empty() ? "" : ", ") + key_of(item);
+    return names;
+  };
+  const auto set_names = listed(set, [](const auto& entry) { return entry.first; });
+  const auto unset_names = listed(unset, [](const auto& key) { return key; });
+  const auto names = set_names + (set_names.empty() || unset_names.empty() ? "" : ", ") + unset_names;
+  services_.store.change_config_vars(request.app, request.env, set, unset);
   util::logger("commands")->info("config changed app={} env={} keys={} user={}", request.app, request.env, names, who.name);
   auto& progress = rerelease.progress();
-  progress.stage((setting ? "Set " : "Unset ") + names + " on " + request.app + " (" +
-                 request.env + ")");
+  const auto what = set.empty()     ? "Unset " + unset_names
+                    : unset.empty() ? "Set " + set_names
+                                    : "Set " + set_names + "; unset " + unset_names;
+  progress.stage(what + " on " + request.app + " (" + request.env + ")");
 
   const auto live = services_.store.live_release(request.app, request.env);
   if (!live) {
@@ -305,6 +341,22 @@ int AdminCommands::config_change(const Command& request, const ssh::Identity& wh
   // The release failed: put the config back as it was, so nothing changed.
   services_.store.replace_config_vars(request.app, request.env, before);
   return 1;
+}
+
+// A one-use link to the web dashboard, for this key with its apps= and environments= limits.
+int AdminCommands::dashboard_login(const ssh::Identity& who, const ssh::CommandOutput& output) {
+  const auto link = services_.dashboard.link ? services_.dashboard.link(who) : std::string();
+  if (link.empty()) return refuse(output, "the dashboard is not running on this gateway");
+  util::logger("commands")->info("dashboard login link issued user={}", who.name);
+  output.out("Open " + link + " within " + std::to_string(services_.dashboard.link_ttl.count()) + " s (one use)\n");
+  return 0;
+}
+
+int AdminCommands::dashboard_logout_all(const ssh::Identity& who, const ssh::CommandOutput& output) {
+  const auto ended = services_.dashboard.logout_all ? services_.dashboard.logout_all(who.name) : 0;
+  util::logger("commands")->info("dashboard sessions revoked user={} count={}", who.name, ended);
+  output.out("ended " + std::to_string(ended) + " dashboard session" + (ended == 1 ? "" : "s") + " of " + who.name + "\n");
+  return 0;
 }
 
 int AdminCommands::releases(const Command& request, const ssh::CommandOutput& output) {

@@ -17,6 +17,15 @@ namespace porter::commands {
 // Creates an app's repository and record if needed.
 using EnsureApp = std::function<Result<>(const std::string& app)>;
 
+// The web dashboard's logins, when it runs (see gateway/dashboard).
+struct DashboardLogins {
+  // A one-use login link for `who`: "http://HOST:PORT/login/<token>"; empty while the dashboard is down.
+  std::function<std::string(const ssh::Identity& who)> link;
+  // Ends every session of the key named so; returns how many.
+  std::function<std::size_t(const std::string& key_name)> logout_all;
+  std::chrono::seconds link_ttl{60};
+};
+
 // What the commands need.
 struct CommandServices {
   const config::GatewayConfig& config;
@@ -26,6 +35,7 @@ struct CommandServices {
   const git::RepoStore& repos;
   EnsureApp ensure_app;
   const cluster::Metrics& metrics;  // the local engine's replicas' CPU and memory
+  DashboardLogins dashboard;
 };
 
 class AdminCommands {
@@ -35,6 +45,11 @@ class AdminCommands {
   // Returns the command's exit status.
   int run(const std::vector<std::string>& words, const ssh::Identity& who, const ssh::CommandOutput& output);
 
+  // Sets and unsets config vars at once, in one new release (no build): the
+  // dashboard's config edit. Checks access, keys and values as config:set does.
+  int change_config(const std::string& app, const std::string& env, const state::ConfigVars& set,
+                    const std::vector<std::string>& unset, const ssh::Identity& who, const ssh::CommandOutput& output);
+
  private:
   int dispatch(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
   int apps_list(const ssh::Identity& who, const ssh::CommandOutput& output);
@@ -43,6 +58,10 @@ class AdminCommands {
   int config_show(const Command& command, const ssh::CommandOutput& output);
   int config_get(const Command& command, const ssh::CommandOutput& output);
   int config_change(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
+  int apply_config(const Command& command, const state::ConfigVars& set, const std::vector<std::string>& unset,
+                   const ssh::Identity& who, const ssh::CommandOutput& output);
+  int dashboard_login(const ssh::Identity& who, const ssh::CommandOutput& output);
+  int dashboard_logout_all(const ssh::Identity& who, const ssh::CommandOutput& output);
   int releases(const Command& command, const ssh::CommandOutput& output);
   int rollback(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);
   int deploys(const Command& command, const ssh::Identity& who, const ssh::CommandOutput& output);

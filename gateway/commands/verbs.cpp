@@ -32,6 +32,8 @@ constexpr VerbSpec kVerbs[] = {
     {Verb::logs, "logs", true, 0, 5, "logs <app> [-e <env>] [-f] [--service <service>] [--tail <lines>]"},
     {Verb::jobs, "jobs", true, 0, 0, "jobs <app> [-e <env>]"},
     {Verb::jobs_log, "jobs:log", true, 1, 1, "jobs:log <app> [-e <env>] <job>"},
+    {Verb::dashboard, "dashboard", false, 0, 0, "dashboard"},
+    {Verb::dashboard_logout_all, "dashboard:logout-all", false, 0, 0, "dashboard:logout-all"},
 };
 
 std::string known_commands() {

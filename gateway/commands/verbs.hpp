@@ -17,7 +17,7 @@ namespace porter::commands {
 
 enum class Verb {
   apps_list, apps_create, cache_purge, config_show, config_get, config_set, config_unset, releases, rollback,
-  deploys, deploy_log, run, ps, ps_scale, ps_resize, ps_restart, logs, jobs, jobs_log
+  deploys, deploy_log, run, ps, ps_scale, ps_resize, ps_restart, logs, jobs, jobs_log, dashboard, dashboard_logout_all
 };
 
 struct VerbSpec {

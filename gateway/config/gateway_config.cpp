@@ -128,6 +128,27 @@ void read_proxy(const YAML::Node& node, GatewayConfig& config) {
   if (node["domain"]) config.proxy_domain = read_scalar<std::string>(node["domain"], "proxy.domain");
 }
 
+Result<> apply_dashboard_listen(GatewayConfig& config, const std::string& listen) {
+  return apply_host_port("dashboard listen", listen, config.dashboard.host, config.dashboard.port);
+}
+
+void read_dashboard(const YAML::Node& node, GatewayConfig& config) {
+  require_map(node, "dashboard");
+  reject_unknown_keys(node, "dashboard", {"listen", "login_seconds", "session_hours", "assets"});
+  if (node["listen"])
+    require_applied(apply_dashboard_listen(config, read_scalar<std::string>(node["listen"], "dashboard.listen")),
+                    node["listen"]);
+  const auto positive = [&](const char* key, int most) {
+    const auto value = read_scalar<int>(node[key], std::string("dashboard.") + key);
+    if (value <= 0 || value > most)
+      throw YamlError(where(node[key]) + ": 'dashboard." + key + "' must be from 1 to " + std::to_string(most));
+    return value;
+  };
+  if (node["login_seconds"]) config.dashboard.login_ttl = std::chrono::seconds(positive("login_seconds", 3600));
+  if (node["session_hours"]) config.dashboard.session_ttl = std::chrono::hours(positive("session_hours", 24 * 30));
+  if (node["assets"]) config.dashboard.assets = read_scalar<std::string>(node["assets"], "dashboard.assets");
+}
+
 // A host name or IPv4 address, optionally with a port: what a git URL's
 // host must match. Stored lowercase, as URLs are compared.
 std::string read_buildpack_host(const YAML::Node& node) {
@@ -256,7 +277,8 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     reject_unknown_keys(root, "gateway.yaml",
                         {"listen", "data_dir", "authorized_keys", "host_key", "require_app_create", "registry",
                          "buildpacks_dir", "buildpack_hosts", "host_services", "cache", "limits", "proxy",
-                         "hooks_dir", "branches", "apps", "timeouts", "environments", "kubectl", "autoscaler"});
+                         "hooks_dir", "branches", "apps", "timeouts", "environments", "kubectl", "autoscaler",
+                         "dashboard"});
     if (root["listen"])
       require_applied(apply_listen(config, read_scalar<std::string>(root["listen"], "listen")), root["listen"]);
     if (root["data_dir"]) config.data_dir = read_scalar<std::string>(root["data_dir"], "data_dir");
@@ -279,6 +301,7 @@ Result<GatewayConfig> parse_gateway_config(const std::string& yaml_text) {
     if (root["timeouts"]) read_timeouts(root["timeouts"], config.timeouts);
     if (root["autoscaler"]) read_autoscaler(root["autoscaler"], config.autoscaler);
     if (root["environments"]) config.environments = read_environments(root["environments"]);
+    if (root["dashboard"]) read_dashboard(root["dashboard"], config);
     if (root["kubectl"]) config.kubectl = read_scalar<std::string>(root["kubectl"], "kubectl");
   } catch (const YamlError& e) {
     return fail(e.what());
@@ -303,10 +326,14 @@ Result<GatewayConfig> load_gateway_config(const Overrides& overrides) {
   if (overrides.proxy_listen)
     if (auto applied = apply_proxy_listen(config, *overrides.proxy_listen); !applied)
       return std::unexpected(applied.error());
+  if (overrides.dashboard_listen)
+    if (auto applied = apply_dashboard_listen(config, *overrides.dashboard_listen); !applied)
+      return std::unexpected(applied.error());
   for (const auto& [env, target] : config.environments)
     if (target.kind == ClusterTarget::Kind::kubernetes && config.registry_for(env).empty())
       return fail("environments." + env + ": a Kubernetes cluster pulls its images from a registry; set 'registry'");
   if (config.buildpacks_dir.empty()) config.buildpacks_dir = PORTER_SOURCE_DIR "/buildpacks";
+  if (config.dashboard.assets.empty()) config.dashboard.assets = PORTER_SOURCE_DIR "/dashboard/dist";
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
   config.data_dir = std::filesystem::absolute(config.data_dir);
   if (config.authorized_keys.empty()) config.authorized_keys = config.data_dir / "authorized_keys";

@@ -50,6 +50,15 @@ struct ClusterTarget {
   bool user_namespaces = true;       // pods get their own (hostUsers: false); needs containerd 2 or CRI-O
 };
 
+// The dashboard's HTTP server (gateway.yaml `dashboard:`).
+struct DashboardSettings {
+  std::string host = "127.0.0.1";
+  int port = 8090;                          // 0: pick a free port at start
+  std::chrono::seconds login_ttl{60};       // how long a login link from `ssh ... dashboard` works
+  std::chrono::seconds session_ttl{12 * 3600};
+  std::filesystem::path assets;             // the built front end; default: the source tree's dashboard/dist
+};
+
 struct GatewayConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 2222;
@@ -82,6 +91,7 @@ struct GatewayConfig {
   BranchMap branches = BranchMap::defaults();
   std::map<std::string, BranchMap> app_branches;  // per-app overrides
   Timeouts timeouts;
+  DashboardSettings dashboard;
 
   const BranchMap& branches_for(const std::string& app) const;
   const ClusterTarget& cluster_for(const std::string& env) const;
@@ -105,6 +115,7 @@ struct GatewayConfig {
   std::filesystem::path releases_dir() const { return data_dir / "releases"; }
   std::filesystem::path nginx_dir() const { return data_dir / "nginx"; }
   std::filesystem::path addr_file() const { return data_dir / "gateway.addr"; }
+  std::filesystem::path dashboard_addr_file() const { return data_dir / "dashboard.addr"; }
 };
 
 // Flags given on the command line; they win over the file.
@@ -115,6 +126,7 @@ struct Overrides {
   std::optional<std::filesystem::path> authorized_keys;
   std::optional<std::string> registry;
   std::optional<std::string> proxy_listen;
+  std::optional<std::string> dashboard_listen;
 };
 
 // Parses gateway.yaml text. Errors name the line and the key.

@@ -305,6 +305,7 @@ start_gateway() {
   local help extra=()
   help=$("$PORTER_BIN" --help 2>&1 || true)
   if [[ $help == *--proxy-listen* ]]; then extra+=(--proxy-listen 127.0.0.1:0); fi
+  if [[ $help == *--dashboard-listen* ]]; then extra+=(--dashboard-listen 127.0.0.1:0); fi
   if [[ $help == *--registry* ]]; then
     case ${E2E_REGISTRY:-} in
       none) extra+=(--registry "") ;;

@@ -73,8 +73,55 @@ class AdminCommandsTest : public ::testing::Test {
   git::RepoStore repos_{config_.repos_dir()};
   cluster::Metrics metrics_;
   AdminCommands commands_{{config_, store_, locks_, {store_, drivers_, hooks_}, repos_,
-                           [](const std::string&) { return ok(); }, metrics_}};
+                           [](const std::string&) { return ok(); }, metrics_, {}}};
 };
+
+TEST_F(AdminCommandsTest, DashboardLinkIsForTheKeyThatAsked) {
+  EXPECT_EQ(run({"dashboard"}, anyone()).err, "porter: the dashboard is not running on this gateway\n");
+  std::optional<ssh::Identity> asked;
+  std::string revoked;
+  AdminCommands with_dashboard{{config_, store_, locks_, {store_, drivers_, hooks_}, repos_,
+                                [](const std::string&) { return ok(); }, metrics_,
+                                {[&](const ssh::Identity& who) {
+                                   asked = who;
+                                   return std::string("http://127.0.0.1:8090/login/abc");
+                                 },
+                                 [&](const std::string& name) {
+                                   revoked = name;
+                                   return std::size_t{2};
+                                 },
+                                 std::chrono::seconds(60)}}};
+  std::string out;
+  const ssh::CommandOutput output{[&](const std::string& text) { return out += text, true; },
+                                  [&](const std::string& text) { out += text; }, nullptr,
+                                  [](std::chrono::milliseconds) { return true; }};
+  EXPECT_EQ(with_dashboard.run({"dashboard"}, staging_only(), output), 0);
+  EXPECT_EQ(out, "Open http://127.0.0.1:8090/login/abc within 60 s (one use)\n");
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(asked->name, "stella");
+  EXPECT_EQ(asked->environments, staging_only().environments);
+  out.clear();
+  EXPECT_EQ(with_dashboard.run({"dashboard:logout-all"}, staging_only(), output), 0);
+  EXPECT_EQ(out, "ended 2 dashboard sessions of stella\n");
+  EXPECT_EQ(revoked, "stella");
+}
+
+TEST_F(AdminCommandsTest, ChangeConfigChecksAccessKeysAndValues) {
+  std::string out;
+  const ssh::CommandOutput output{[&](const std::string& text) { return out += text, true; },
+                                  [&](const std::string& text) { out += text; }, nullptr,
+                                  [](std::chrono::milliseconds) { return true; }};
+  const auto before = production_config();
+  EXPECT_EQ(commands_.change_config("shop", "production", {{"A", "1"}}, {}, staging_only(), output), 1);
+  EXPECT_EQ(out, "porter: access denied: your key may not use production\n");
+  out.clear();
+  EXPECT_EQ(commands_.change_config("shop", "production", {{"1A", "1"}}, {}, anyone(), output), 1);
+  EXPECT_NE(out.find("invalid config key"), std::string::npos);
+  out.clear();
+  EXPECT_EQ(commands_.change_config("shop", "production", {{"A", std::string("a\0b", 3)}}, {}, anyone(), output), 1);
+  EXPECT_EQ(commands_.change_config("shop", "production", {}, {}, anyone(), output), 1);
+  EXPECT_EQ(production_config(), before);
+}
 
 TEST_F(AdminCommandsTest, PurgingEveryEnvironmentNeedsAKeyForEveryEnvironment) {
   auto refused = run({"cache:purge", "shop"}, staging_only());

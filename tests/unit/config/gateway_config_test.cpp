@@ -92,6 +92,30 @@ TEST(GatewayConfig, BadListenAddressesAreErrors) {
   EXPECT_EQ(loaded.error().message, "proxy listen: expected HOST:PORT, got '127.0.0.1:http'");
 }
 
+TEST(GatewayConfig, Dashboard) {
+  auto parsed = parse_gateway_config("dashboard: {listen: 0.0.0.0:9000, login_seconds: 2, session_hours: 1, assets: /srv/ui}\n");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->dashboard.host, "0.0.0.0");
+  EXPECT_EQ(parsed->dashboard.port, 9000);
+  EXPECT_EQ(parsed->dashboard.login_ttl, std::chrono::seconds(2));
+  EXPECT_EQ(parsed->dashboard.session_ttl, std::chrono::hours(1));
+  EXPECT_EQ(parsed->dashboard.assets, "/srv/ui");
+  const auto defaults = parse_gateway_config("");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->dashboard.port, 8090);
+  EXPECT_EQ(defaults->dashboard.login_ttl, std::chrono::seconds(60));
+  EXPECT_EQ(defaults->dashboard.session_ttl, std::chrono::hours(12));
+  EXPECT_EQ(parse_error("dashboard: {listen: nowhere}"), "line 1: dashboard listen: expected HOST:PORT, got 'nowhere'");
+  EXPECT_EQ(parse_error("dashboard: {login_seconds: 0}"), "line 1: 'dashboard.login_seconds' must be from 1 to 3600");
+  EXPECT_NE(parse_error("dashboard: {password: x}").find("password"), std::string::npos);
+  Overrides overrides;
+  overrides.dashboard_listen = "127.0.0.1:0";
+  auto loaded = load_gateway_config(overrides);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->dashboard.port, 0);
+  EXPECT_FALSE(loaded->dashboard.assets.empty());
+}
+
 TEST(GatewayConfig, FileErrorsNameTheFile) {
   const auto file = std::filesystem::temp_directory_path() / ("porter-gateway-" + std::to_string(::getpid()) + ".yaml");
   Overrides overrides;
