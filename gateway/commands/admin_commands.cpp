@@ -320,8 +320,11 @@ int AdminCommands::apply_config(const Command& request, const state::ConfigVars&
     for (const auto& item : keys) names += (names.empty() ? "" : ", ") + key_of(item);
     return names;
   };
-  const auto set_names = listed(set, [](const auto& entry) { return entry.first; });
-  const auto unset_names = listed(unset, [](const auto& key) { return key; });
+  // Over SSH, the keys in the order they were typed (one of set and unset is empty then).
+  const auto typed = listed(request.args, [](const std::string& arg) { return arg.substr(0, arg.find('=')); });
+  const bool was_typed = !request.args.empty();
+  const auto set_names = was_typed ? (set.empty() ? "" : typed) : listed(set, [](const auto& entry) { return entry.first; });
+  const auto unset_names = was_typed ? (unset.empty() ? "" : typed) : listed(unset, [](const auto& key) { return key; });
   const auto names = set_names + (set_names.empty() || unset_names.empty() ? "" : ", ") + unset_names;
   services_.store.change_config_vars(request.app, request.env, set, unset);
   util::logger("commands")->info("config changed app={} env={} keys={} user={}", request.app, request.env, names, who.name);
