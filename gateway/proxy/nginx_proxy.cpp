@@ -1,6 +1,7 @@
 #include "proxy/nginx_proxy.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -29,6 +30,18 @@ std::optional<int> read_pid(const fs::path& file) {
   return pid;
 }
 
+// /proc/PID/stat with read(2): a process that exits meanwhile fails the
+// read with ESRCH, which std::filebuf would throw for. "" if gone.
+std::string read_proc_stat(const char* pid) {
+  const auto path = std::string("/proc/") + pid + "/stat";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char buffer[4096];
+  const auto n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+
 // Worker processes of the nginx master: the ones a reload retires.
 std::set<int> children_of(int parent) {
   std::set<int> children;
@@ -37,8 +50,7 @@ std::set<int> children_of(int parent) {
   while (auto* entry = ::readdir(proc)) {
     int pid = std::atoi(entry->d_name);
     if (pid <= 0) continue;
-    std::ifstream stat("/proc/" + std::string(entry->d_name) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto text = read_proc_stat(entry->d_name);
     auto close = text.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream fields(text.substr(close + 2));
