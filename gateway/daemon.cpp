@@ -136,7 +136,9 @@ int serve(const config::GatewayConfig& config) {
   if (auto listening = web.listen(config.dashboard.host, config.dashboard.port); !listening)
     return refuse_to_start(listening.error().message);
   const auto dashboard_address = config.dashboard.host + ":" + std::to_string(web.bound_port());
-  gateway.set_dashboard_url("http://" + dashboard_address);
+  // Links name where browsers reach it: the listen address may be 0.0.0.0.
+  gateway.set_dashboard_url(config.dashboard.public_url.empty() ? "http://" + dashboard_address
+                                                                : config.dashboard.public_url);
   write_addr_file(config.dashboard_addr_file(), config.dashboard.host, web.bound_port());
   log()->info("dashboard at http://{}", dashboard_address);
   std::jthread web_acceptor([&](std::stop_token stop) { web.serve(stop, kSessionGrace); });

@@ -21,11 +21,31 @@ export interface Release {
   live?: boolean;
 }
 
+// Replicas running of those wanted, and in a word: healthy, degraded, down or none.
+export interface Health {
+  ready: number;
+  wanted: number;
+  summary: 'healthy' | 'degraded' | 'down' | 'none' | string;
+}
+
 export interface EnvironmentSummary {
   name: string;
   release: Release | null;
   replicas: Record<string, number> | null;
+  health?: Health | null;
   url?: string | null;
+}
+
+// CPU (thousandths of one) and memory per replica of a service; null: not set.
+export interface ServiceResources {
+  millicpu: number | null;
+  memory_bytes: number | null;
+}
+
+export interface ResizeRequest {
+  service: string;
+  cpu?: string;     // "0.5", "250m"
+  memory?: string;  // "512M", "2G"
 }
 
 export interface App {
@@ -48,6 +68,8 @@ export interface EnvironmentDetail {
   name?: string;
   release: Release | null;
   replicas: Replica[] | Record<string, number> | null;
+  resources?: Record<string, ServiceResources>;
+  health?: Health | null;
   url?: string | null;
 }
 
@@ -152,6 +174,8 @@ export const api = {
     request<unknown>('GET', `${envPath(app, env)}/metrics?since=${sinceSeconds}`),
   scale: (app: string, env: string, counts: Record<string, number>) =>
     request<ActionResult>('POST', `${envPath(app, env)}/scale`, counts, true),
+  resize: (app: string, env: string, resize: ResizeRequest) =>
+    request<ActionResult>('POST', `${envPath(app, env)}/resize`, resize, true),
 };
 
 export const streams = {

@@ -51,6 +51,24 @@ export function bytes(count: number | null | undefined): string {
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
+// An image size as registries show it, in decimal units: "182 MB".
+export function imageSize(count: number | null | undefined): string {
+  if (count === null || count === undefined || Number.isNaN(count)) return '–';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = count;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}`;
+}
+
+// "0.5 CPU"; '–' when not set.
+export function cpus(millicpu: number | null | undefined): string {
+  return millicpu === null || millicpu === undefined ? '–' : `${millicpu / 1000} CPU`;
+}
+
 export function percent(value: number | null | undefined): string {
   return value === null || value === undefined ? '–' : `${value.toFixed(1)}%`;
 }

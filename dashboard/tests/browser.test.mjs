@@ -49,6 +49,9 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     await row.or(page.locator('[data-problem]')).first().waitFor({ timeout: 10_000 });
     assert.ok(await row.isVisible(), `the apps list shows ${APP} production; the page shows: ${await page.locator('main').innerText()}`);
     assert.match(await row.innerText(), /v2/);
+    assert.equal(await row.locator('[data-health]').getAttribute('data-health'), 'healthy', `health in: ${await row.innerText()}`);
+    assert.match(await row.innerText(), /healthy 1\/1/);
+    assert.match(await row.innerText(), /\d+(\.\d)? [kMG]B/, 'the image size, humanised');
     assert.match(await page.locator('#whoami').innerText(), /e2e-client/);
   });
 
@@ -120,6 +123,7 @@ describe('dashboard in a browser', { concurrency: false }, () => {
   test('CPU and memory charts are drawn per service', async () => {
     await page.locator('[data-chart="web-cpu"] .uplot').waitFor({ timeout: 20_000 });
     await page.locator('[data-chart="web-memory"] .uplot').waitFor({ timeout: 5000 });
+    await page.locator('form[data-form=resize] select[name=service] option[value=web]').waitFor({ state: 'attached', timeout: 5000 });
   });
 
   test('config vars: masked, revealed one at a time, changed in one release', async () => {
@@ -197,6 +201,13 @@ describe('dashboard in a browser', { concurrency: false }, () => {
     // After the release the page follows the new replica's output.
     await page.waitForFunction((after) => [...(document.querySelector('pre[data-log="app logs"]')?.textContent ?? '')
       .matchAll(/tick (\d+)/g)].some((found) => Number(BigInt(found[1]) / 1000000n) > after), Date.now() + 1000, { timeout: 20_000 });
+    // Screenshots with lines in the charts: the new replicas' first samples,
+    // then the charts' next poll (every 10 s).
+    await eventually('samples of the new release to chart', 30, () => page.evaluate(async (app) => {
+      const metrics = await (await fetch(`/api/v1/apps/${app}/environments/production/metrics?since=3600`)).json();
+      return metrics.replicas.length > 0 && metrics.replicas.every((replica) => replica.samples.length >= 2);
+    }, APP));
+    await page.waitForTimeout(10_500);
     await screenshot(page, 'environment-laptop');
     await page.setViewportSize(phone);
     await screenshot(page, 'environment-phone');

@@ -15,18 +15,30 @@ std::optional<RawStats> parse_stats_line(std::string_view line) {
   return stats;
 }
 
-void Metrics::record(const RawStats& stats) {
+std::optional<Sample> Metrics::record(const RawStats& stats) {
   std::lock_guard lock(mutex_);
+  std::optional<Sample> added;
   auto previous = last_.find(stats.container);
   if (previous != last_.end() && stats.system_nanos > previous->second.system_nanos &&
       stats.cpu_nanos >= previous->second.cpu_nanos) {
     const auto cpu = static_cast<double>(stats.cpu_nanos - previous->second.cpu_nanos);
     const auto wall = static_cast<double>(stats.system_nanos - previous->second.system_nanos);
-    auto& kept = samples_[stats.container];
-    kept.push_back({stats.system_nanos / 1'000'000'000, 100.0 * cpu / wall, stats.memory_bytes, stats.memory_limit});
-    if (kept.size() > kKept) kept.pop_front();
+    added = Sample{stats.system_nanos / 1'000'000'000, 100.0 * cpu / wall, stats.memory_bytes, stats.memory_limit};
+    keep(stats.container, *added);
   }
   last_[stats.container] = stats;
+  return added;
+}
+
+void Metrics::restore(const ContainerSample& kept) {
+  std::lock_guard lock(mutex_);
+  keep(kept.container, kept.sample);
+}
+
+void Metrics::keep(const std::string& container, const Sample& sample) {
+  auto& kept = samples_[container];
+  kept.push_back(sample);
+  if (kept.size() > kKept) kept.pop_front();
 }
 
 std::optional<Sample> Metrics::latest(const std::string& container) const {
@@ -51,14 +63,17 @@ void Metrics::keep_only(const std::vector<std::string>& running) {
   std::erase_if(last_, gone);
 }
 
-void sample_containers(const std::vector<std::string>& containers, Metrics& metrics) {
-  if (containers.empty()) return;
+std::vector<ContainerSample> sample_containers(const std::vector<std::string>& containers, Metrics& metrics) {
+  std::vector<ContainerSample> round;
+  if (containers.empty()) return round;
   std::vector<std::string> args = {"stats", "--no-stream", "--format", kStatsFormat};
   args.insert(args.end(), containers.begin(), containers.end());
   // A container that just went away fails the call for all: sampled again next time.
   const auto lines = proc::output_of({.program = "podman", .args = args, .env = {}, .dir = {}}, std::chrono::seconds(30));
   for (const auto& line : lines.value_or(std::vector<std::string>{}))
-    if (auto stats = parse_stats_line(line)) metrics.record(*stats);
+    if (auto stats = parse_stats_line(line))
+      if (auto added = metrics.record(*stats)) round.push_back({stats->container, *added});
+  return round;
 }
 
 }  // namespace porter::cluster

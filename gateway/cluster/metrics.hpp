@@ -21,6 +21,12 @@ struct Sample {
   std::uint64_t memory_limit = 0;  // 0: none below the host's
 };
 
+// A sample and whose it is: what one sampling round adds.
+struct ContainerSample {
+  std::string container;
+  Sample sample;
+};
+
 // One line of `podman stats --no-stream --format` with kStatsFormat.
 struct RawStats {
   std::string container;
@@ -37,8 +43,12 @@ class Metrics {
  public:
   static constexpr std::size_t kKept = 720;  // an hour at 5 s
 
-  // A container's first reading only sets the base its CPU is measured from.
-  void record(const RawStats& stats);
+  // A container's first reading only sets the base its CPU is measured from;
+  // returns the sample it added, if any.
+  std::optional<Sample> record(const RawStats& stats);
+  // Puts back a sample kept from before a restart (oldest first): history
+  // only, the next reading is still a new base.
+  void restore(const ContainerSample& kept);
   std::optional<Sample> latest(const std::string& container) const;
   // Samples newer than `since` (Unix seconds), oldest first.
   std::vector<Sample> history(const std::string& container, std::int64_t since) const;
@@ -46,12 +56,15 @@ class Metrics {
   void keep_only(const std::vector<std::string>& running);
 
  private:
+  void keep(const std::string& container, const Sample& sample);  // expects mutex_ held
+
   mutable std::mutex mutex_;
   std::map<std::string, std::deque<Sample>> samples_;
   std::map<std::string, RawStats> last_;
 };
 
-// Reads every container's counters in one `podman stats` call, into `metrics`.
-void sample_containers(const std::vector<std::string>& containers, Metrics& metrics);
+// Reads every container's counters in one `podman stats` call, into
+// `metrics`; returns the samples this round added.
+std::vector<ContainerSample> sample_containers(const std::vector<std::string>& containers, Metrics& metrics);
 
 }  // namespace porter::cluster

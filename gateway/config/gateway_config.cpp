@@ -134,7 +134,7 @@ Result<> apply_dashboard_listen(GatewayConfig& config, const std::string& listen
 
 void read_dashboard(const YAML::Node& node, GatewayConfig& config) {
   require_map(node, "dashboard");
-  reject_unknown_keys(node, "dashboard", {"listen", "login_seconds", "session_hours", "assets"});
+  reject_unknown_keys(node, "dashboard", {"listen", "login_seconds", "session_hours", "assets", "public_url"});
   if (node["listen"])
     require_applied(apply_dashboard_listen(config, read_scalar<std::string>(node["listen"], "dashboard.listen")),
                     node["listen"]);
@@ -147,6 +147,15 @@ void read_dashboard(const YAML::Node& node, GatewayConfig& config) {
   if (node["login_seconds"]) config.dashboard.login_ttl = std::chrono::seconds(positive("login_seconds", 3600));
   if (node["session_hours"]) config.dashboard.session_ttl = std::chrono::hours(positive("session_hours", 24 * 30));
   if (node["assets"]) config.dashboard.assets = read_scalar<std::string>(node["assets"], "dashboard.assets");
+  if (node["public_url"]) {
+    static const std::regex kUrl("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?");
+    auto url = read_scalar<std::string>(node["public_url"], "dashboard.public_url");
+    if (!std::regex_match(url, kUrl))
+      throw YamlError(where(node["public_url"]) + ": 'dashboard.public_url' must be an http:// or https:// URL, like "
+                      "https://porter.example.com");
+    while (url.ends_with('/')) url.pop_back();  // login links append "/login/..."
+    config.dashboard.public_url = url;
+  }
 }
 
 // A host name or IPv4 address, optionally with a port: what a git URL's

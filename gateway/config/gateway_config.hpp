@@ -57,6 +57,12 @@ struct DashboardSettings {
   std::chrono::seconds login_ttl{60};       // how long a login link from `ssh ... dashboard` works
   std::chrono::seconds session_ttl{12 * 3600};
   std::filesystem::path assets;             // the built front end; default: the source tree's dashboard/dist
+  // How browsers reach it ("https://porter.example.com"), when not at the
+  // listen address (a proxy in front, or 0.0.0.0): what login links start
+  // with. https makes the session cookie Secure.
+  std::string public_url;
+
+  bool is_https() const { return public_url.starts_with("https://"); }
 };
 
 struct GatewayConfig {

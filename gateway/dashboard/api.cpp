@@ -76,6 +76,7 @@ Route environment_route(std::string_view method, const std::vector<std::string>&
   if (what == "logs") return only("GET", RouteKind::logs);
   if (what == "metrics") return only("GET", RouteKind::metrics);
   if (what == "scale") return only("POST", RouteKind::scale);
+  if (what == "resize") return only("POST", RouteKind::resize);
   return {};
 }
 
@@ -138,7 +139,22 @@ Response command_result(int status, const CollectedOutput& collected, json extra
 json release_json(const state::ReleaseRecord& release) {
   return {{"version", release.version},         {"commit", release.commit_sha}, {"pusher", release.pusher},
           {"created_at", release.created_at},   {"image", release.image},       {"status", state::to_string(release.status)},
-          {"description", release.description}};
+          {"description", release.description},
+          {"image_size", release.image_size ? json(*release.image_size) : json(nullptr)}};
+}
+
+// CPU and memory per service as the live release runs them: what the resize form starts from.
+json resources_json(const release::ReleasePlan& plan) {
+  json resources = json::object();
+  for (const auto& service : plan.services)
+    resources[service.name] = {
+        {"millicpu", service.resources.millicpu ? json(*service.resources.millicpu) : json(nullptr)},
+        {"memory_bytes", service.resources.memory_bytes ? json(*service.resources.memory_bytes) : json(nullptr)}};
+  return resources;
+}
+
+json health_json(const Health& health) {
+  return {{"ready", health.ready}, {"wanted", health.wanted}, {"summary", health.summary}};
 }
 
 json replica_counts(const state::ReleaseRecord& release) {
@@ -176,6 +192,33 @@ const char* content_type_of(const std::filesystem::path& file) {
 }  // namespace
 
 bool changes_state(std::string_view method) { return method != "GET" && method != "HEAD"; }
+
+Health health_of(const std::vector<cluster::ReplicaStatus>& replicas, std::size_t wanted) {
+  const auto running = std::ranges::count_if(replicas, [](const auto& replica) { return replica.state == "running"; });
+  Health health{static_cast<int>(running), static_cast<int>(wanted), ""};
+  if (health.wanted == 0) health.summary = "none";
+  else if (health.ready >= health.wanted) health.summary = "healthy";
+  else if (health.ready == 0) health.summary = "down";
+  else health.summary = "degraded";
+  return health;
+}
+
+Result<std::vector<std::string>> resize_words(const json& body) {
+  std::vector<std::string> words;
+  for (const auto& [field, value] : body.items()) {
+    if (field == "service" && value.is_string()) {
+      words.insert(words.begin(), value.get<std::string>());
+    } else if ((field == "cpu" || field == "memory") && (value.is_string() || value.is_number())) {
+      // A number such as 0.5 is written as JSON writes it: "0.5".
+      words.insert(words.end(), {"--" + field, value.is_string() ? value.get<std::string>() : value.dump()});
+    } else {
+      return fail("expected {\"service\": \"web\", \"cpu\": \"0.5\", \"memory\": \"512M\"} (cpu or memory may be left out)");
+    }
+  }
+  if (!body.contains("service")) return fail("name the service to resize: {\"service\": \"web\", ...}");
+  if (auto checked = commands::resize_request(words); !checked) return std::unexpected(checked.error());
+  return words;
+}
 
 Route match_route(std::string_view method, std::string_view path) {
   std::vector<std::string> segments;
@@ -227,7 +270,8 @@ Response Api::login(const Request& request, const Route& route) {
   Response response = html(303, "Logged in", "<a href=\"/\">Continue</a>");
   response.headers["Location"] = "/";
   response.headers["Set-Cookie"] = "porter_session=" + session->id + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
-                                   std::to_string(services_.auth.session_ttl().count());
+                                   std::to_string(services_.auth.session_ttl().count()) +
+                                   (services_.config.dashboard.is_https() ? "; Secure" : "");
   return response;
 }
 
@@ -283,6 +327,7 @@ Response Api::api(const Request& request, const Route& route, const Session& ses
     case RouteKind::logs: return logs(request, route);
     case RouteKind::metrics: return metrics(request, route);
     case RouteKind::scale: return scale(request, route, session);
+    case RouteKind::resize: return resize(request, route, session);
     default: return error(404, "no such API resource");
   }
 }
@@ -316,15 +361,25 @@ Response Api::apps(const Session& session) {
   for (const auto& app : services_.store.list_apps()) {
     if (!session.who.may_use_app(app)) continue;
     json environments = json::array();
-    for (const auto& env : environments_of(app, session.who)) {
-      const auto live = services_.store.live_release(app, env);
-      environments.push_back({{"name", env},
-                              {"release", live ? release_json(*live) : json(nullptr)},
-                              {"replicas", live ? replica_counts(*live) : json::object()}});
-    }
+    for (const auto& env : environments_of(app, session.who)) environments.push_back(environment_summary(app, env));
     list.push_back({{"name", app}, {"environments", environments}});
   }
   return json_response(200, list);
+}
+
+// An environment's line in the apps list. Its health comes from the same
+// cached engine answer as the environment page's, so a list of many apps
+// costs at most one engine call per environment every kStatusFresh.
+json Api::environment_summary(const std::string& app, const std::string& env) {
+  const auto live = services_.store.live_release(app, env);
+  json summary = {{"name", env},
+                  {"release", live ? release_json(*live) : json(nullptr)},
+                  {"replicas", live ? replica_counts(*live) : json::object()},
+                  {"health", health_json(health_of({}, 0))}};
+  if (!live) return summary;
+  if (const auto plan = pipeline::plan_of(*live))
+    summary["health"] = health_json(health_of(replica_status(*live, *plan), live->replicas.size()));
+  return summary;
 }
 
 std::optional<std::string> Api::url_of(const std::string& app, const std::string& env) const {
@@ -343,7 +398,10 @@ Response Api::environment(const Route& route) {
   if (const auto url = url_of(route.app, route.env)) body["url"] = *url;
   auto plan = pipeline::plan_of(*live);
   if (!plan) return json_response(200, body);
-  for (const auto& replica : replica_status(*live, *plan)) {
+  body["resources"] = resources_json(*plan);
+  const auto replicas = replica_status(*live, *plan);
+  body["health"] = health_json(health_of(replicas, live->replicas.size()));
+  for (const auto& replica : replicas) {
     const auto dot = replica.name.rfind('.');
     json item = {{"name", replica.name},
                  {"service", replica.name.substr(0, dot)},
@@ -581,6 +639,20 @@ Response Api::scale(const Request& request, const Route& route, const Session& s
     words.push_back(service + "=" + std::to_string(count.get<long long>()));
   }
   if (words.size() == 4) return error(400, "expected {\"SERVICE\": COUNT...}: name at least one service");
+  CollectedOutput collected;
+  const auto status = services_.commands.run(words, session.who, collected.output());
+  return command_result(status, collected);
+}
+
+// ps:resize through the same command as SSH: a new release of the live one.
+// The body is checked first, so a bad value is a 400 and changes nothing.
+Response Api::resize(const Request& request, const Route& route, const Session& session) {
+  auto body = parse_json_object(request.body);
+  if (!body) return error(400, body.error().message);
+  auto args = resize_words(*body);
+  if (!args) return error(400, args.error().message);
+  std::vector<std::string> words = {"ps:resize", route.app, "-e", route.env};
+  words.insert(words.end(), args->begin(), args->end());
   CollectedOutput collected;
   const auto status = services_.commands.run(words, session.who, collected.output());
   return command_result(status, collected);

@@ -28,7 +28,7 @@ namespace porter::dashboard {
 enum class RouteKind {
   not_found, method_not_allowed, login, asset,
   session, apps, environment, releases, rollback, config, config_key, config_change, deploys, deploy_log, logs,
-  metrics, scale
+  metrics, scale, resize
 };
 
 struct Route {
@@ -47,6 +47,20 @@ Result<nlohmann::json> parse_json_object(std::string_view body);
 
 // Whether a request changes state, and so needs the CSRF token.
 bool changes_state(std::string_view method);
+
+// How an environment's replicas fare: "healthy" (all wanted are running),
+// "degraded" (some), "down" (none), "none" (none wanted).
+struct Health {
+  int ready = 0;
+  int wanted = 0;
+  std::string summary;
+};
+Health health_of(const std::vector<cluster::ReplicaStatus>& replicas, std::size_t wanted);
+
+// A resize request's body, {"service": S, "cpu": "0.5", "memory": "512M"}
+// (cpu or memory may be left out), as ps:resize's words after the app and
+// environment; the error is one line and nothing has changed.
+Result<std::vector<std::string>> resize_words(const nlohmann::json& body);
 
 struct ApiServices {
   const config::GatewayConfig& config;
@@ -80,10 +94,12 @@ class Api {
   Response logs(const Request& request, const Route& route);
   Response metrics(const Request& request, const Route& route);
   Response scale(const Request& request, const Route& route, const Session& session);
+  Response resize(const Request& request, const Route& route, const Session& session);
 
   std::vector<std::string> environments_of(const std::string& app, const ssh::Identity& who);
   std::optional<std::string> url_of(const std::string& app, const std::string& env) const;
   std::vector<cluster::ReplicaStatus> replica_status(const state::ReleaseRecord& live, const release::ReleasePlan& plan);
+  nlohmann::json environment_summary(const std::string& app, const std::string& env);
 
   ApiServices services_;
   // The engine's answer per live release, for kStatusFresh: each costs a

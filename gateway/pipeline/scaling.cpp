@@ -5,12 +5,17 @@
 #include <condition_variable>
 
 #include "cluster/local_driver.hpp"
+#include "pipeline/metrics_history.hpp"
 #include "util/log.hpp"
 
 namespace porter::pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // The replicas' average use of what they declared, in percent, over the
 // last `window`; nullopt when some replica has no figures yet.
@@ -88,6 +93,10 @@ int Stabilizer::decide(int current, int wanted, Clock::time_point now) {
 }
 
 void Autoscaler::start() {
+  // Before the first round: a restarted gateway's charts and `ps` go on from
+  // the stored history, not from nothing.
+  const auto restored = restore_metrics_history(releaser_.store, metrics_, unix_now());
+  util::logger("pipeline")->info("metrics history: {} sample(s) restored", restored);
   thread_ = std::jthread([this](std::stop_token stop) {
     std::mutex mutex;
     std::condition_variable_any tick;
@@ -112,8 +121,9 @@ void Autoscaler::run_once() {
     for (const auto& replica : live.replicas) containers.push_back(cluster::LocalDriver::container_of(replica));
     local.emplace_back(std::move(live), std::move(*plan));
   }
-  cluster::sample_containers(containers, metrics_);
+  const auto round = cluster::sample_containers(containers, metrics_);
   metrics_.keep_only(containers);
+  persist_metrics_round(releaser_.store, round, containers, unix_now());
   for (const auto& [live, plan] : local) autoscale(live, plan);
 }
 

@@ -64,6 +64,14 @@ CREATE TABLE cron_runs(
   UNIQUE(app, env, job, scheduled_for));
 CREATE INDEX cron_runs_by_status ON cron_runs(status);
 )sql",
+    // The sampler's CPU and memory figures of the local engine's replicas,
+    // so charts and `ps` still show the last hour after a restart.
+    R"sql(
+CREATE TABLE metric_samples(
+  container TEXT NOT NULL, at INTEGER NOT NULL,
+  cpu_percent REAL NOT NULL, memory_bytes INTEGER NOT NULL, memory_limit INTEGER NOT NULL);
+CREATE INDEX metric_samples_by_container ON metric_samples(container, at);
+)sql",
 };
 
 }  // namespace porter::state

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "state/migrations.hpp"
@@ -28,6 +29,11 @@ class Statement {
     sqlite3_bind_int64(stmt_, index, value);
     return *this;
   }
+  // Named apart: sqlite's int64 (long long) would convert to a double as well as to int64_t.
+  Statement& bind_real(int index, double value) {
+    sqlite3_bind_double(stmt_, index, value);
+    return *this;
+  }
   bool step() {  // true while rows come
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
@@ -39,6 +45,7 @@ class Statement {
     return value ? reinterpret_cast<const char*>(value) : "";
   }
   std::int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) { return sqlite3_column_double(stmt_, column); }
   std::optional<std::int64_t> nullable(int column) {
     if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
     return integer(column);
@@ -57,8 +64,12 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Config changes and rollbacks reuse an image without a deploy of their own:
+// its size is the one the deploy that published it recorded.
 constexpr const char* kReleaseColumns =
-    "id, app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status, created_at";
+    "id, app, env, version, deploy_id, commit_sha, image, plan, description, pusher, status, created_at,"
+    " (SELECT image_size FROM deploys WHERE deploys.image = releases.image AND image_size IS NOT NULL"
+    " ORDER BY deploys.id DESC LIMIT 1)";
 
 // A row selected with kReleaseColumns, without its config and replicas.
 ReleaseRecord release_from_row(Statement& row) {
@@ -78,6 +89,7 @@ ReleaseRecord release_from_row(Statement& row) {
   release.pusher = row.text(9);
   release.status = *status;
   release.created_at = row.text(11);
+  if (const auto size = row.nullable(12)) release.image_size = static_cast<std::uint64_t>(*size);
   return release;
 }
 
@@ -463,6 +475,52 @@ std::vector<ReleaseRecord> Store::live_releases() {
   while (query.step()) ids.push_back(query.text(0));
   std::vector<ReleaseRecord> found;
   for (const auto& id : ids) found.push_back(*find_release("id=?", {id}));
+  return found;
+}
+
+// ---- metrics history ----
+
+void Store::save_metrics_round(const std::vector<MetricSample>& round, const std::vector<std::string>& running,
+                               const MetricsRetention& retention) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*this);
+  for (const auto& sample : round)
+    Statement(db_, "INSERT INTO metric_samples(container, at, cpu_percent, memory_bytes, memory_limit) VALUES(?,?,?,?,?)")
+        .bind(1, sample.container).bind(2, sample.at).bind_real(3, sample.cpu_percent)
+        .bind(4, static_cast<std::int64_t>(sample.memory_bytes)).bind(5, static_cast<std::int64_t>(sample.memory_limit))
+        .step();
+  forget_gone_containers(running);
+  for (const auto& container : running) trim_metrics(container, retention);
+  transaction.commit();
+}
+
+void Store::forget_gone_containers(const std::vector<std::string>& running) {
+  std::vector<std::string> kept;
+  Statement query(db_, "SELECT DISTINCT container FROM metric_samples");
+  while (query.step()) kept.push_back(query.text(0));
+  for (const auto& container : kept)
+    if (std::ranges::find(running, container) == running.end())
+      Statement(db_, "DELETE FROM metric_samples WHERE container=?").bind(1, container).step();
+}
+
+void Store::trim_metrics(const std::string& container, const MetricsRetention& retention) {
+  Statement(db_,
+            "DELETE FROM metric_samples WHERE container=?1 AND (at < ?2 OR rowid NOT IN"
+            " (SELECT rowid FROM metric_samples WHERE container=?1 ORDER BY at DESC, rowid DESC LIMIT ?3))")
+      .bind(1, container).bind(2, retention.oldest).bind(3, static_cast<std::int64_t>(retention.per_container))
+      .step();
+}
+
+std::vector<MetricSample> Store::metric_samples(std::int64_t since) {
+  std::lock_guard lock(mutex_);
+  Statement query(db_,
+                  "SELECT container, at, cpu_percent, memory_bytes, memory_limit FROM metric_samples"
+                  " WHERE at > ? ORDER BY container, at, rowid");
+  query.bind(1, since);
+  std::vector<MetricSample> found;
+  while (query.step())
+    found.push_back({query.text(0), query.integer(1), query.real(2), static_cast<std::uint64_t>(query.integer(3)),
+                     static_cast<std::uint64_t>(query.integer(4))});
   return found;
 }
 

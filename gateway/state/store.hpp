@@ -58,6 +58,7 @@ struct ReleaseRecord {
   std::string created_at;
   ConfigVars config;
   std::vector<release::Replica> replicas;  // live releases only
+  std::optional<std::uint64_t> image_size;  // as published by the deploy that built the image
 };
 
 // One scheduled time of a cron job (local engine), claimed before it runs.
@@ -94,6 +95,24 @@ struct ServiceFormation {
   bool operator==(const ServiceFormation&) const = default;
 };
 using Formation = std::map<std::string, ServiceFormation>;  // by service name
+
+// One CPU and memory reading of a replica's container (see cluster::Metrics).
+struct MetricSample {
+  std::string container;
+  std::int64_t at = 0;  // Unix seconds
+  double cpu_percent = 0;
+  std::uint64_t memory_bytes = 0;
+  std::uint64_t memory_limit = 0;
+
+  bool operator==(const MetricSample&) const = default;
+};
+
+// How much metrics history is kept: rows from `oldest` on (Unix seconds),
+// at most `per_container` of each container.
+struct MetricsRetention {
+  std::int64_t oldest = 0;
+  std::size_t per_container = 0;
+};
 
 class Store {
  public:
@@ -147,6 +166,13 @@ class Store {
   // all its releases, never another environment's. Made at first use.
   int uid_slot(const std::string& app, const std::string& env);
 
+  // Metrics history. One sampling round in one transaction: adds `round`,
+  // then forgets containers not in `running` and what `retention` drops.
+  void save_metrics_round(const std::vector<MetricSample>& round, const std::vector<std::string>& running,
+                          const MetricsRetention& retention);
+  // Samples newer than `since`, by container, oldest first.
+  std::vector<MetricSample> metric_samples(std::int64_t since);
+
   // Cron runs. A claim inserts the (app, env, job, scheduled_for) row, with
   // its log under logs_dir/cron/ unless skipped; nullopt when that time
   // already has a row (it ran, or was skipped, before).
@@ -168,6 +194,8 @@ class Store {
   // These expect mutex_ held, so a record and its details are read together.
   std::optional<ReleaseRecord> find_release(const std::string& where, const std::vector<std::string>& values);
   void load_details(ReleaseRecord& release);
+  void forget_gone_containers(const std::vector<std::string>& running);
+  void trim_metrics(const std::string& container, const MetricsRetention& retention);
 
   std::mutex mutex_;
   sqlite3* db_ = nullptr;

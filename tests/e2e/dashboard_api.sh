@@ -8,6 +8,10 @@
 #   PATCH config makes one release and the app answers the new value;
 #   rollback brings the old value back.
 #   The deploy log streams a running push's lines; app logs stream live.
+#   Resize (POST .../resize) makes a new release with the new memory limit;
+#   a bad value is 400 and makes none; no CSRF token or another key: 403.
+#   The apps list gives each environment's health and the image size.
+#   CPU and memory samples outlast a gateway restart (charts and `ps`).
 #   dashboard:logout-all turns the cookie into 401.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_release.sh"
@@ -138,7 +142,7 @@ CSRF=
 for endpoint in "GET /api/v1/session" "GET /api/v1/apps" "GET $ENV_PATH" "GET $ENV_PATH/releases" \
   "POST $ENV_PATH/rollback" "GET $ENV_PATH/config" "GET $ENV_PATH/config/X" "PATCH $ENV_PATH/config" \
   "GET $ENV_PATH/deploys" "GET /api/v1/deploys/1/log" "GET $ENV_PATH/logs" "GET $ENV_PATH/metrics" \
-  "POST $ENV_PATH/scale"; do
+  "POST $ENV_PATH/scale" "POST $ENV_PATH/resize"; do
   read -r method path <<<"$endpoint"
   api /dev/null "$method" "$path" '{}'
   expect_code 401 "$endpoint without a session"
@@ -151,9 +155,16 @@ api "$JAR" GET /api/v1/apps
 expect_code 200 "GET /api/v1/apps"
 [[ $(json ".[] | select(.name == \"$app\") | .environments[] | select(.name == \"production\") | .release.version") == 1 ]] ||
   fail "/apps does not show production v1: $(cat "$API_OUT")"
+production_in_apps() { jq ".[] | select(.name == \"$app\") | .environments[] | select(.name == \"production\") | $1" "$API_OUT"; }
+IMAGE_SIZE=$(production_in_apps .release.image_size)
+[[ $IMAGE_SIZE =~ ^[0-9]+$ ]] && ((IMAGE_SIZE > 1000000)) || fail "/apps gives no image size: $(cat "$API_OUT")"
+log "FIGURE image size of v1: $IMAGE_SIZE bytes"
+[[ $(production_in_apps '.health | "\(.summary) \(.ready)/\(.wanted)"') == '"healthy 1/1"' ]] ||
+  fail "/apps does not show production healthy 1/1: $(cat "$API_OUT")"
 api "$JAR" GET "$ENV_PATH"
 expect_code 200 "GET environment"
 [[ $(json .release.version) == 1 && $(json '.replicas[0].service') == web ]] || fail "environment: $(cat "$API_OUT")"
+[[ $(json .release.image_size) == "$IMAGE_SIZE" && $(json .health.summary) == healthy ]] || fail "environment: $(cat "$API_OUT")"
 # The first request asks the engine (podman inspect); the next ones within 3 s reuse its answer.
 sleep 3.5  # lets the answer fetched just above go stale, so the first timing below is a cold one
 cold=$(curl -s -o /dev/null -w '%{time_total}' -b "$JAR" "$DASH$ENV_PATH")
@@ -217,6 +228,7 @@ api "$JAR" PATCH "$ENV_PATH/config" '{"set": {"DASH_VAR": "two-'$$'"}, "unset": 
 expect_code 200 "PATCH config set+unset"
 api "$JAR" GET "$ENV_PATH/releases"
 [[ $(json '.[0].version') == 3 && $(json '.[0].status') == live ]] || fail "no live v3 after two PATCHes: $(cat "$API_OUT")"
+[[ $(json '[.[].image_size] | unique | .[]') == "$IMAGE_SIZE" ]] || fail "releases without the image's size: $(cat "$API_OUT")"
 assert_http "$url/env/DASH_VAR" "two-$$"
 [[ $(http_status "$url/env/OTHER") == 404 ]] || fail "OTHER is still set in the app"
 api "$JAR" GET "$ENV_PATH/config"
@@ -249,6 +261,63 @@ api "$JAR" POST "$ENV_PATH/scale" '{"web": 2}'
 expect_code 200 "scale web to 2"
 api "$JAR" GET "$ENV_PATH"
 [[ $(json '.replicas | length') == 2 ]] || fail "not 2 replicas after scaling: $(cat "$API_OUT")"
+api "$JAR" GET /api/v1/apps
+[[ $(production_in_apps '.health | "\(.summary) \(.ready)/\(.wanted)"') == '"healthy 2/2"' ]] ||
+  fail "/apps does not show production healthy 2/2 after scaling: $(cat "$API_OUT")"
+
+# ---------------------------------------------------------- resize
+live_version() { api "$JAR" GET "$ENV_PATH/releases" && json '.[0] | select(.status == "live") | .version'; }
+before=$(live_version)
+for bad in '{"service": "web", "memory": "lots"}' '{"service": "web", "memory": "1K"}' '{"service": "web", "cpu": "-1"}' \
+  '{"service": "web"}' '{"memory": "256M"}' '{"service": "web", "memory": "256M", "disk": "1G"}' '{"service": '; do
+  api "$JAR" POST "$ENV_PATH/resize" "$bad"
+  expect_code 400 "resize $bad"
+  [[ -n $(json .error) && $(json .error | wc -l) == 1 ]] || fail "resize $bad: not a one-line error: $(cat "$API_OUT")"
+done
+SAVED_CSRF=$CSRF
+CSRF=
+api "$JAR" POST "$ENV_PATH/resize" '{"service": "web", "memory": "256M"}'
+expect_code 403 "resize without X-CSRF-Token"
+for key in other staging; do
+  api "$TMP/jar-$key" GET /api/v1/session
+  CSRF=$(json .csrf)
+  api "$TMP/jar-$key" POST "$ENV_PATH/resize" '{"service": "web", "memory": "256M"}'
+  expect_code 403 "$key key: resize production"
+done
+CSRF=$SAVED_CSRF
+[[ $(live_version) == "$before" ]] || fail "a refused resize made a release: v$before is no longer the newest"
+api "$JAR" POST "$ENV_PATH/resize" '{"service": "web", "memory": "256M", "cpu": "0.5"}'
+expect_code 200 "resize web to 256M and 0.5 CPU"
+[[ $(live_version) == $((before + 1)) ]] || fail "no live v$((before + 1)) after resizing: $(cat "$API_OUT")"
+api "$JAR" GET "$ENV_PATH"
+[[ $(json .resources.web.memory_bytes) == 268435456 && $(json .resources.web.millicpu) == 500 ]] ||
+  fail "the environment does not show web's new size: $(cat "$API_OUT")"
+c=$(pod_container "$(release_pods "$app" production "v$((before + 1))" | awk '/web-0/ { print $1 }')")
+assert_eq 268435456 "$(pod inspect --format '{{.HostConfig.Memory}}' "$c")" "web.0's memory limit after resizing to 256M"
+api "$JAR" POST "$ENV_PATH/resize" '{"service": "nosuch", "memory": "256M"}'
+expect_code 422 "resize a service that does not exist"
+
+# -------------------------------------------- metrics outlast a restart
+has_samples() {
+  api "$JAR" GET "$ENV_PATH/metrics?since=3600" && (($(jq '[.replicas[].samples | length] | add // 0' "$API_OUT") >= 2))
+}
+wait_for 40 has_samples || fail "no CPU and memory samples before the restart: $(cat "$API_OUT")"
+stopped_at=$(date +%s)
+stop_gateway
+rm -f "$DATA/dashboard.addr"
+restart_gateway
+restarted_at=$(date +%s)
+DASH="http://$(<"$DATA/dashboard.addr")"
+admin_ok ps "$app"
+grep -qE '^web\.0 .* [0-9.]+% +[0-9.]+ MiB' "$ADMIN_OUT" || fail "ps shows no figures right after the restart: $(cat "$ADMIN_OUT")"
+login "$TMP/keys/staging" "$STAGING_JAR"  # sessions live in memory: both keys log in again
+login "$CLIENT_KEY" "$JAR"
+api "$JAR" GET "$ENV_PATH/metrics?since=3600"
+expect_code 200 "GET metrics after the restart"
+kept=$(jq --argjson t "$stopped_at" '[.replicas[].samples[] | select(.at <= $t)] | length' "$API_OUT")
+((kept >= 2)) || fail "no samples from before the restart: $(cat "$API_OUT")"
+log "FIGURE metrics after a restart: $kept samples from before it, $(($(date +%s) - restarted_at)) s after it started"
+db "SELECT COUNT(*) FROM metric_samples" | grep -qE '^[1-9]' || fail "no rows in metric_samples"
 
 # ------------------------------------------------------ logout-all
 # shellcheck disable=SC2046

@@ -7,8 +7,11 @@
 #   makes a release and the app answers the new value; a rollback in the page
 #   brings the old value back; a `git push` running in the background shows
 #   its build lines in the page while it runs; app log lines appear live; a key
-#   limited to environments="staging" sees no production (and gets 403 there).
-# It also takes screenshots (docs/dashboard/*.png, laptop and phone widths) and
+#   limited to environments="staging" sees no production (and gets 403 there);
+#   the apps list shows each environment's health and image size, and the
+#   environment page has the resize form.
+# It also takes screenshots (docs/dashboard/*.png, laptop and phone widths; the
+# environment's once its charts have samples) and
 # logs FIGUREs: an environment page's load time, and the latency from a line
 # the app prints (with its timestamp) to its appearance in the page.
 . "$(dirname "$0")/lib.sh"
@@ -65,7 +68,7 @@ DASH_URL="http://$DASH_ADDR" APP="$app" APP_URL="$url" REPO_DIR="$REPO" \
   SSH_ADMIN="$(ssh_cmd_for "$CLIENT_KEY") -p $GW_PORT git@127.0.0.1" \
   SSH_STAGING="$(ssh_cmd_for "$TMP/keys/staging") -p $GW_PORT git@127.0.0.1" \
   CHROMIUM="$CHROMIUM" SCREENSHOT_DIR="$REPO_ROOT/docs/dashboard" FIGURES_FILE="$FIGURES_FILE" \
-  timeout -k 5 240 node --test --test-reporter=spec "$DASHBOARD_DIR/tests/browser.test.mjs" 2>&1 |
+  timeout -k 5 300 node --test --test-reporter=spec "$DASHBOARD_DIR/tests/browser.test.mjs" 2>&1 |
   sed 's/^/    | /' || rc=$?
 while IFS= read -r figure; do
   log "FIGURE $figure"

@@ -3,13 +3,14 @@
 import { api, type EnvironmentDetail } from '../api';
 import { metricCharts } from '../charts';
 import { fill, h, section } from '../dom';
-import { absoluteTime, bytes, shortCommit, timeAgo, versionLabel } from '../format';
+import { absoluteTime, imageSize, shortCommit, timeAgo, versionLabel } from '../format';
 import { poll } from '../poller';
 import type { Page } from '../router';
 import { appLogsSection } from '../sections/app_logs';
 import { deploysSection } from '../sections/deploys';
 import { releasesSection } from '../sections/releases';
 import { replicaList, replicasSection } from '../sections/replicas';
+import { healthBadge } from './apps';
 import { envHeader } from './nav';
 
 const kMetricsWindowSeconds = 3600;
@@ -22,7 +23,8 @@ function liveSummary(detail: EnvironmentDetail): HTMLElement {
     h('dt', null, 'Commit'), h('dd', null, h('code', null, shortCommit(release.commit))),
     h('dt', null, 'By'), h('dd', null, release.pusher ?? '–'),
     h('dt', null, 'When'), h('dd', { title: absoluteTime(release.created_at) }, timeAgo(release.created_at)),
-    release.image_size ? [h('dt', null, 'Image'), h('dd', null, bytes(release.image_size))] : null,
+    release.image_size ? [h('dt', null, 'Image'), h('dd', { 'data-image-size': release.image_size }, imageSize(release.image_size))] : null,
+    detail.health ? [h('dt', null, 'Health'), h('dd', null, healthBadge(detail.health))] : null,
     detail.url ? [h('dt', null, 'URL'), h('dd', null, h('a', { href: detail.url, target: '_blank', rel: 'noopener' }, detail.url))] : null);
 }
 

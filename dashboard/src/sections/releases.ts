@@ -4,14 +4,14 @@
 import { api, type Release } from '../api';
 import { actionOutput, confirmDialog } from '../dialog';
 import { h, fill } from '../dom';
-import { absoluteTime, shortCommit, timeAgo, versionLabel, versionNumber } from '../format';
+import { absoluteTime, imageSize, shortCommit, timeAgo, versionLabel, versionNumber } from '../format';
 
 export function releasesSection(app: string, env: string, onChange: () => void) {
   const table = h('tbody');
   const result = h('div', { class: 'result-slot' });
   const root = h('div', null,
     h('table', { class: 'responsive', 'data-table': 'releases' },
-      h('thead', null, h('tr', null, ...['Release', 'Commit', 'By', 'When', 'Description', ''].map((t) => h('th', null, t)))),
+      h('thead', null, h('tr', null, ...['Release', 'Commit', 'By', 'When', 'Image', 'Description', ''].map((t) => h('th', null, t)))),
       table),
     result);
 
@@ -41,9 +41,10 @@ export function releasesSection(app: string, env: string, onChange: () => void) 
         h('td', { 'data-label': 'Commit' }, h('code', null, shortCommit(release.commit))),
         h('td', { 'data-label': 'By' }, release.pusher ?? '–'),
         h('td', { 'data-label': 'When', title: absoluteTime(release.created_at) }, timeAgo(release.created_at)),
+        h('td', { 'data-label': 'Image', title: release.image ?? '' }, imageSize(release.image_size)),
         h('td', { 'data-label': 'Description' }, release.description ?? ''),
         h('td', null, isLive ? null : h('button', { type: 'button', class: 'secondary small', onclick: () => rollback(release, live) }, 'Rollback')));
-    }) : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'No releases yet.')));
+    }) : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No releases yet.')));
   }
 
   return {

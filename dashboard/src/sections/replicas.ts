@@ -1,9 +1,10 @@
-// The environment's replicas (state, latest CPU and memory) and a form that
-// changes the count per service (POST .../scale, no new release).
-import { api, type EnvironmentDetail, type Replica } from '../api';
+// The environment's replicas (state, latest CPU and memory), a form that
+// changes the count per service (POST .../scale, no new release) and one
+// that changes a service's CPU and memory (POST .../resize, a new release).
+import { api, type EnvironmentDetail, type Replica, type ResizeRequest, type ServiceResources } from '../api';
 import { actionOutput } from '../dialog';
 import { fill, h } from '../dom';
-import { bytes, percent } from '../format';
+import { bytes, cpus, percent } from '../format';
 
 // Replicas arrive as a list of replicas or as counts per service.
 export function replicaList(detail: EnvironmentDetail): Replica[] {
@@ -20,15 +21,65 @@ function countsOf(detail: EnvironmentDetail): Record<string, number> {
   return counts;
 }
 
+// "web: 0.5 CPU, 512.0 MiB; worker: no CPU limit, no memory limit"
+function sizeSummary(resources: Record<string, ServiceResources>): string {
+  return Object.entries(resources).map(([service, size]) =>
+    `${service}: ${size.millicpu ? cpus(size.millicpu) : 'no CPU limit'}, ${size.memory_bytes ? bytes(size.memory_bytes) : 'no memory limit'}`).join('; ');
+}
+
+// One service's CPU and memory, as `ssh ... ps:resize`: a new release of the
+// live one. Empty fields are left as they are.
+function resizeForm(app: string, env: string, result: HTMLElement, onChange: () => void) {
+  const form = h('form', { class: 'resize-form', 'data-form': 'resize' });
+  const sizes = h('p', { class: 'muted', 'data-sizes': '' });
+  let formServices = '';
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const field = (name: string) => form.querySelector<HTMLInputElement | HTMLSelectElement>(`[name=${name}]`)!.value.trim();
+    const resize: ResizeRequest = { service: field('service') };
+    if (field('cpu')) resize.cpu = field('cpu');
+    if (field('memory')) resize.memory = field('memory');
+    const button = form.querySelector('button')!;
+    button.disabled = true;
+    fill(result, h('p', { class: 'muted', 'data-progress': 'resize' }, `Resizing ${resize.service}… (a new release: the answer comes when it is live)`));
+    try {
+      fill(result, actionOutput(await api.resize(app, env, resize)));
+    } catch (error) {
+      fill(result, actionOutput({ ok: false, error: (error as Error).message }));
+    }
+    button.disabled = false;
+    onChange();
+  });
+
+  return {
+    root: h('div', null, sizes, form),
+    render(resources: Record<string, ServiceResources>) {
+      fill(sizes, sizeSummary(resources));
+      const services = Object.keys(resources).sort();
+      if (services.join(',') === formServices || form.contains(document.activeElement)) return;
+      formServices = services.join(',');
+      fill(form,
+        h('label', { class: 'inline' }, 'Service ',
+          h('select', { name: 'service', 'aria-label': 'service to resize' }, services.map((service) => h('option', { value: service }, service)))),
+        h('label', { class: 'inline' }, 'CPU ', h('input', { name: 'cpu', size: 6, placeholder: '0.5', 'aria-label': 'CPUs per replica' })),
+        h('label', { class: 'inline' }, 'Memory ', h('input', { name: 'memory', size: 6, placeholder: '512M', 'aria-label': 'memory per replica' })),
+        h('button', { type: 'submit' }, 'Resize'));
+    },
+  };
+}
+
 export function replicasSection(app: string, env: string, onChange: () => void) {
   const table = h('tbody');
   const form = h('form', { class: 'scale-form', 'data-form': 'scale' });
   const result = h('div', { class: 'result-slot' });
+  const resize = resizeForm(app, env, result, onChange);
   const root = h('div', null,
     h('table', { class: 'responsive', 'data-table': 'replicas' },
       h('thead', null, h('tr', null, ...['Replica', 'State', 'Restarts', 'CPU', 'Memory'].map((t) => h('th', null, t)))),
       table),
-    h('h3', null, 'Scale'), form, result);
+    h('h3', null, 'Scale'), form,
+    h('h3', null, 'Resize'), resize.root, result);
   let formServices = '';
 
   form.addEventListener('submit', async (event) => {
@@ -72,6 +123,7 @@ export function replicasSection(app: string, env: string, onChange: () => void) 
           h('td', { 'data-label': 'Memory' }, bytes(replica.memory_bytes))))
         : h('tr', null, h('td', { colspan: 5, class: 'muted' }, 'No replicas running.')));
       renderForm(countsOf(detail));
+      resize.render(detail.resources ?? {});
     },
   };
 }

@@ -108,6 +108,25 @@ TEST(GatewayConfig, Dashboard) {
   EXPECT_EQ(parse_error("dashboard: {listen: nowhere}"), "line 1: dashboard listen: expected HOST:PORT, got 'nowhere'");
   EXPECT_EQ(parse_error("dashboard: {login_seconds: 0}"), "line 1: 'dashboard.login_seconds' must be from 1 to 3600");
   EXPECT_NE(parse_error("dashboard: {password: x}").find("password"), std::string::npos);
+  EXPECT_TRUE(defaults->dashboard.public_url.empty());
+  EXPECT_FALSE(defaults->dashboard.is_https());
+}
+
+TEST(GatewayConfig, DashboardPublicUrl) {
+  auto parsed = parse_gateway_config("dashboard: {public_url: 'https://porter.example.com/'}\n");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->dashboard.public_url, "https://porter.example.com");
+  EXPECT_TRUE(parsed->dashboard.is_https());
+  parsed = parse_gateway_config("dashboard: {public_url: 'http://10.0.0.5:8090'}\n");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_FALSE(parsed->dashboard.is_https());
+  for (const auto* bad : {"porter.example.com", "ftp://porter.example.com", "https://", "https://a b"})
+    EXPECT_NE(parse_error(std::string("dashboard: {public_url: '") + bad + "'}").find("dashboard.public_url"),
+              std::string::npos)
+        << bad;
+}
+
+TEST(GatewayConfig, DashboardListenOverride) {
   Overrides overrides;
   overrides.dashboard_listen = "127.0.0.1:0";
   auto loaded = load_gateway_config(overrides);

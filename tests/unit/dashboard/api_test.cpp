@@ -23,6 +23,8 @@ TEST(MatchRoute, ApiResources) {
   EXPECT_EQ(match_route("GET", "/api/v1/apps/shop/environments/staging/logs").kind, RouteKind::logs);
   EXPECT_EQ(match_route("GET", "/api/v1/apps/shop/environments/staging/metrics").kind, RouteKind::metrics);
   EXPECT_EQ(match_route("POST", "/api/v1/apps/shop/environments/staging/scale").kind, RouteKind::scale);
+  EXPECT_EQ(match_route("POST", "/api/v1/apps/shop/environments/staging/resize").kind, RouteKind::resize);
+  EXPECT_EQ(match_route("GET", "/api/v1/apps/shop/environments/staging/resize").kind, RouteKind::method_not_allowed);
   route = match_route("GET", "/api/v1/deploys/41/log");
   EXPECT_EQ(route.kind, RouteKind::deploy_log);
   EXPECT_EQ(route.deploy_id, 41);
@@ -73,6 +75,45 @@ TEST(ChangesState, OnlyReadsAreExempt) {
   EXPECT_TRUE(changes_state("POST"));
   EXPECT_TRUE(changes_state("PATCH"));
   EXPECT_TRUE(changes_state("DELETE"));
+}
+
+TEST(HealthOf, CountsRunningReplicasAgainstTheWantedOnes) {
+  const auto replica = [](const std::string& state) { return cluster::ReplicaStatus{"web.0", state, 0, 0, ""}; };
+  EXPECT_EQ(health_of({replica("running"), replica("running")}, 2).summary, "healthy");
+  const auto degraded = health_of({replica("running"), replica("restarting")}, 2);
+  EXPECT_EQ(degraded.summary, "degraded");
+  EXPECT_EQ(degraded.ready, 1);
+  EXPECT_EQ(degraded.wanted, 2);
+  EXPECT_EQ(health_of({replica("running")}, 2).summary, "degraded") << "a replica the engine does not know";
+  EXPECT_EQ(health_of({replica("exited"), replica("pending")}, 2).summary, "down");
+  EXPECT_EQ(health_of({}, 0).summary, "none");
+}
+
+TEST(ResizeWords, AreThoseOfPsResize) {
+  using Words = std::vector<std::string>;
+  auto words = resize_words(nlohmann::json::parse(R"({"service": "web", "cpu": "0.5", "memory": "512M"})"));
+  ASSERT_TRUE(words);
+  EXPECT_EQ(*words, (Words{"web", "--cpu", "0.5", "--memory", "512M"}));
+  words = resize_words(nlohmann::json::parse(R"({"memory": "256M", "service": "worker"})"));
+  ASSERT_TRUE(words);
+  EXPECT_EQ(*words, (Words{"worker", "--memory", "256M"}));
+  words = resize_words(nlohmann::json::parse(R"({"service": "web", "cpu": 0.25})"));
+  ASSERT_TRUE(words);
+  EXPECT_EQ(*words, (Words{"web", "--cpu", "0.25"}));
+}
+
+TEST(ResizeWords, RefuseBadValuesInOneLine) {
+  for (const auto* bad : {R"({"service": "web", "memory": "lots"})", R"({"service": "web", "memory": "1K"})",
+                          R"({"service": "web", "cpu": "-1"})", R"({"service": "web"})", R"({"cpu": "0.5"})",
+                          R"({"service": "Web!", "cpu": "0.5"})", R"({"service": "web", "cpu": "0.5", "disk": "1G"})",
+                          R"({"service": "web", "memory": ["512M"]})", "{}"}) {
+    const auto refused = resize_words(nlohmann::json::parse(bad));
+    EXPECT_FALSE(refused) << bad;
+    if (!refused) {
+      EXPECT_FALSE(refused.error().message.empty());
+      EXPECT_EQ(refused.error().message.find('\n'), std::string::npos);
+    }
+  }
 }
 
 TEST(Request, CookiesAndQueries) {
