@@ -12,6 +12,7 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kChunk = 32 * 1024;
+constexpr std::size_t kInputHeld = 2 * 1024 * 1024;  // about libssh's window, so one read drains it
 constexpr int kKillGraceMs = 2000;
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
@@ -83,7 +85,7 @@ class Bridge {
         return false;
       }
       std::vector<pollfd> watched;
-      if (!pending_input_.empty()) watched.push_back({stdin_fd_, POLLOUT, 0});
+      if (input_pending() > 0) watched.push_back({stdin_fd_, POLLOUT, 0});
       if (client_.writable() > 0)
         for (const auto* output : {&out_, &err_})
           if (!output->eof) watched.push_back({output->fd, POLLIN, 0});
@@ -91,30 +93,43 @@ class Bridge {
     }
   }
 
-  // True if bytes moved. Reads from the client only what the child can take,
-  // so a slow child slows the client down (SSH window backpressure).
+  // True if bytes moved. libssh re-opens the client's window (by ~1.2 MB)
+  // on every read once it is half spent, however much it holds unread: read
+  // in small pieces as the child takes them, a fast client would grow the
+  // gateway by that much per piece (64 MB in a 200 MB push). So the client
+  // is read only once the child has taken all of the last input, and then
+  // all libssh holds (at most kInputHeld): at most one window in each place.
   bool pump_input(asio::writable_pipe& child_in) {
     bool moved = false;
-    char buffer[kChunk];
     while (stdin_fd_ >= 0) {
-      if (pending_input_.empty()) {
-        const auto n = client_.read(buffer);
-        if (n == 0) break;
-        pending_input_.assign(buffer, n);
-      }
-      const ssize_t written = ::write(stdin_fd_, pending_input_.data(), pending_input_.size());
+      if (input_pending() == 0 && !refill_input()) break;
+      const ssize_t written = ::write(stdin_fd_, input_.get() + input_taken_, input_pending());
       if (written > 0) {
-        pending_input_.erase(0, static_cast<std::size_t>(written));
+        input_taken_ += static_cast<std::size_t>(written);
         moved = true;
         continue;
       }
       if (written < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      pending_input_.clear();  // the child closed its stdin: nothing more to give it
+      input_taken_ = input_held_;  // the child closed its stdin: nothing more to give it
       close_stdin(child_in);
     }
-    if (stdin_fd_ >= 0 && pending_input_.empty() && client_.input_ended()) close_stdin(child_in);
+    if (stdin_fd_ >= 0 && input_pending() == 0 && client_.input_ended()) close_stdin(child_in);
     return moved;
   }
+
+  // Takes what the client has sent, up to kInputHeld; false if nothing came.
+  bool refill_input() {
+    if (!input_) input_ = std::make_unique_for_overwrite<char[]>(kInputHeld);  // pages are touched only as used
+    input_held_ = input_taken_ = 0;
+    while (input_held_ < kInputHeld) {
+      const auto n = client_.read({input_.get() + input_held_, kInputHeld - input_held_});
+      if (n == 0) break;
+      input_held_ += n;
+    }
+    return input_held_ > 0;
+  }
+
+  std::size_t input_pending() const { return input_held_ - input_taken_; }
 
   void close_stdin(asio::writable_pipe& child_in) {
     bp::error_code ignored;
@@ -151,7 +166,9 @@ class Bridge {
   const std::chrono::seconds idle_;
   std::stop_token stop_;
   int stdin_fd_ = -1;
-  std::string pending_input_;
+  std::unique_ptr<char[]> input_;  // read from the client, for the child's stdin
+  std::size_t input_held_ = 0;
+  std::size_t input_taken_ = 0;  // of input_held_, by the child
   ChildOutput out_, err_;
 };
 

@@ -15,6 +15,11 @@ proc::Command service_command(Service service, const std::filesystem::path& repo
   if (hook) {
     // Push options reach the hook only when receive-pack advertises them.
     command.args.insert(command.args.end(), {"-c", "receive.advertisePushOptions=true"});
+    // The pushed pack is kept as it came (indexed only), as big git hosts
+    // do: unpacking it into loose objects would deflate every byte again,
+    // which is most of a large push's time. `git gc --auto` after the push
+    // still consolidates many small packs.
+    command.args.insert(command.args.end(), {"-c", "receive.unpackLimit=1"});
     if (hook->max_pack_bytes > 0)
       command.args.insert(command.args.end(), {"-c", "receive.maxInputSize=" + std::to_string(hook->max_pack_bytes)});
     command.env["PORTER_BIN"] = hook->porter_bin.string();
