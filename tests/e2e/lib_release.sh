@@ -121,6 +121,14 @@ report_release_timing() {
 # http_status URL: the status code of a GET, "000" when nothing answered
 http_status() { curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$1" || true; }
 
+# loop_count DIR: how many requests the request loop writing DIR/count has
+# made. The loop rewrites the file each time, so it may be seen empty.
+loop_count() {
+  local n
+  n=$(cat "$1/count" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+
 # ------------------------------------------------------------ release pods
 
 # release_pods APP [ENV] [VERSION]: "NAME STATUS" of the app's pods (podman pod

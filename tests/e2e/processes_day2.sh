@@ -75,7 +75,7 @@ setsid bash -c '
   echo "$n $bad" >"$dir/summary"
 ' request_loop "$url" "$LOOP" </dev/null >"$LOOP/log" 2>&1 &
 BG_PIDS+=("$!")
-requests() { cat "$LOOP/count" 2>/dev/null || echo 0; }
+requests() { loop_count "$LOOP"; }
 more_requests() { (($(requests) >= $1)); }
 wait_for 20 more_requests 10 || fail "the request loop does not run"
 

@@ -60,7 +60,7 @@ BG_PIDS+=("$!")
 disown "$!"
 
 seen() { grep -qE "^[0-9]+ $1\$" "$LOOP/bodies"; }
-requests() { cat "$LOOP/count" 2>/dev/null || echo 0; }
+requests() { loop_count "$LOOP"; }
 more_requests() { (($(requests) >= $1)); }
 wait_for 20 seen "body-v1-$$" || fail "the request loop never saw v1's body; errors: $(head -n 5 "$LOOP/errors")"
 
