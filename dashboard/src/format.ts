@@ -39,29 +39,32 @@ export function absoluteTime(at: string | number | null | undefined): string {
   return Number.isNaN(seconds) ? String(at) : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-export function bytes(count: number | null | undefined): string {
+// `count` in the largest unit of `units` (each `step` times the last) that
+// keeps it at least 1; '–' when unknown.
+function scaled(
+  count: number | null | undefined,
+  step: number,
+  units: string[],
+  digits: (value: number, unit: number) => number,
+): string {
   if (count === null || count === undefined || Number.isNaN(count)) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = count;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
+  while (value >= step && unit < units.length - 1) {
+    value /= step;
     unit++;
   }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+  return `${value.toFixed(digits(value, unit))} ${units[unit]}`;
+}
+
+// Memory, in binary units: "3.8 MiB".
+export function bytes(count: number | null | undefined): string {
+  return scaled(count, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB'], (_, unit) => (unit === 0 ? 0 : 1));
 }
 
 // An image size as registries show it, in decimal units: "182 MB".
 export function imageSize(count: number | null | undefined): string {
-  if (count === null || count === undefined || Number.isNaN(count)) return '–';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = count;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}`;
+  return scaled(count, 1000, ['B', 'kB', 'MB', 'GB', 'TB'], (value, unit) => (value < 10 && unit > 0 ? 1 : 0));
 }
 
 // "0.5 CPU"; '–' when not set.
