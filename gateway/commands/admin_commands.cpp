@@ -4,16 +4,14 @@
 
 #include <sys/eventfd.h>
 
-#include <condition_variable>
-#include <deque>
 #include <fstream>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "pipeline/build_cache.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/scaling.hpp"
+#include "proc/line_queue.hpp"
 #include "proc/pty.hpp"
 #include "util/log.hpp"
 
@@ -121,35 +119,19 @@ proc::RunResult relay_while_attending(
     const std::function<proc::RunResult(const proc::LineSink&, const proc::CancelToken&)>& job) {
   constexpr std::size_t kQueuedLines = 1000;
   constexpr std::chrono::milliseconds kAttendTime{100};
-  std::mutex mutex;
-  std::condition_variable drained;
-  std::deque<std::string> lines;
-  bool done = false;
   proc::CancelToken cancel;
+  proc::LineQueue queue(kQueuedLines, cancel);
   proc::RunResult result;
   std::jthread worker([&] {
-    result = job(
-        [&](const std::string& line) {
-          std::unique_lock lock(mutex);
-          drained.wait(lock, [&] { return lines.size() < kQueuedLines || cancel.cancelled(); });
-          lines.push_back(line + "\n");
-        },
-        cancel);
-    std::lock_guard lock(mutex);
-    done = true;
+    result = job([&](const std::string& line) { queue.push(line + "\n"); }, cancel);
+    queue.close();
   });
   for (bool finished = false; !finished;) {
-    std::deque<std::string> ready;
-    {
-      std::lock_guard lock(mutex);
-      ready.swap(lines);
-      finished = done;
-    }
-    drained.notify_all();
-    for (const auto& line : ready)
+    auto batch = queue.take();
+    finished = batch.closed;
+    for (const auto& line : batch.lines)
       if (!output.out(line)) cancel.cancel();
     if (!finished && !output.attend(kAttendTime)) cancel.cancel();
-    if (cancel.cancelled()) drained.notify_all();
   }
   return result;
 }

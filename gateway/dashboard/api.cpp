@@ -1,8 +1,6 @@
 #include "dashboard/api.hpp"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -11,6 +9,7 @@
 
 #include "config/branch_map.hpp"
 #include "pipeline/release_runner.hpp"
+#include "proc/line_queue.hpp"
 #include "ssh/exec_command.hpp"
 #include "util/log.hpp"
 
@@ -565,46 +564,25 @@ Response Api::logs(const Request& request, const Route& route) {
   response.stream = [this, plan = *plan, replicas = live->replicas, env = route.env,
                      wanted = cluster::LogRequest{service, static_cast<std::size_t>(*tail), true}](EventSink& sink) {
     constexpr std::size_t kQueued = 1000;
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::deque<std::string> lines;
-    bool done = false;
-    std::string failure;
     proc::CancelToken cancel;
+    proc::LineQueue queue(kQueued, cancel);
+    std::string failure;  // written before the close, read after it
     std::jthread reader([&] {
       auto read = services_.drivers.for_env(env).logs(
-          plan, replicas, wanted,
-          [&](const std::string& line) {
-            std::unique_lock lock(mutex);
-            changed.wait(lock, [&] { return lines.size() < kQueued || cancel.cancelled(); });
-            lines.push_back(line);
-            changed.notify_all();
-          },
-          cancel);
-      std::lock_guard lock(mutex);
+          plan, replicas, wanted, [&](const std::string& line) { queue.push(line); }, cancel);
       if (!read) failure = read.error().message;
-      done = true;
-      changed.notify_all();
+      queue.close();
     });
     for (bool open = true; open;) {
-      std::deque<std::string> ready;
-      bool finished = false;
-      {
-        std::unique_lock lock(mutex);
-        changed.wait_for(lock, std::chrono::milliseconds(200), [&] { return !lines.empty() || done; });
-        ready.swap(lines);
-        finished = done;
-      }
-      changed.notify_all();
-      for (const auto& line : ready) open = open && sink.send(line);
-      if (finished) {
+      auto batch = queue.take(std::chrono::milliseconds(200));
+      for (const auto& line : batch.lines) open = open && sink.send(line);
+      if (batch.closed) {
         if (open) sink.send(failure.empty() ? "ended" : failure, "end");
         break;
       }
       open = open && sink.alive();
     }
-    cancel.cancel();
-    changed.notify_all();
+    cancel.cancel();  // releases the reader, which the jthread then joins
   };
   return response;
 }
