@@ -156,7 +156,9 @@ cleanup() {
   ((rc != 0)) && ((_failed == 0)) && { echo "FAIL [$TEST_NAME]: exited $rc" >&2; dump_gateway_log >&2; }
   local p
   for p in "${BG_PIDS[@]}"; do
-    kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
+    # Only while its leader lives is group $p surely ours: an ended group's id
+    # may by now lead another test's process (pid_max is 32768 here).
+    kill -0 "$p" 2>/dev/null && { kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; }
   done
   stop_gateway
   local app ids
