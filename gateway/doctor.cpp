@@ -45,8 +45,8 @@ Check registry(const config::GatewayConfig& config) {
   const auto& address = config.registry;
   if (address.empty()) return {"registry", true, false, "none configured: images stay local"};
   const auto host_port = config::parse_host_port(address);
-  const auto status =
-      host_port ? http::get_status(host_port->first, host_port->second, "/v2/", std::chrono::seconds(3)) : std::nullopt;
+  const auto status = host_port ? http::get_status(host_port->first, host_port->second, "/v2/", std::chrono::seconds(3))
+                                : fail("not HOST:PORT");
   const auto url = "http://" + address + "/v2/";
   if (!status || *status >= 500)
     return {"registry", false, true, "nothing answers at " + url + ": start one (scripts/run does) or set registry: \"\""};

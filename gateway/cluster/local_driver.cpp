@@ -61,6 +61,16 @@ std::optional<ContainerState> container_state(const std::string& container) {
 // (podman restarts it at once, restartPolicy Always). Its last lines go to
 // `output`. The exit code shows only while the container is down between
 // runs: a few looks catch one.
+std::string replica_name(const Replica& replica) { return replica.service + "." + std::to_string(replica.index); }
+
+// A failing replica's last output, for the pusher to see why.
+void show_last_lines(const Replica& replica, const proc::LineSink& output) {
+  const auto logs = proc::output_of({.program = "podman", .args = {"logs", "--tail", std::to_string(kCrashLogLines),
+                                                                   LocalDriver::container_of(replica)}, .env = {}, .dir = {}},
+                                    std::chrono::seconds(10));
+  for (const auto& line : logs.value_or(std::vector<std::string>{})) output(replica_name(replica) + "| " + line);
+}
+
 std::optional<std::string> exited(const Replica& replica, const proc::LineSink& output) {
   const auto container = LocalDriver::container_of(replica);
   auto state = container_state(container);
@@ -69,14 +79,10 @@ std::optional<std::string> exited(const Replica& replica, const proc::LineSink& 
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (auto again = container_state(container)) state = again;
   }
-  const auto name = replica.service + "." + std::to_string(replica.index);
-  const auto logs = proc::output_of({.program = "podman", .args = {"logs", "--tail", std::to_string(kCrashLogLines),
-                                                                   container}, .env = {}, .dir = {}},
-                                    std::chrono::seconds(10));
-  for (const auto& line : logs.value_or(std::vector<std::string>{})) output(name + "| " + line);
+  show_last_lines(replica, output);
   const auto how = state->stopped() ? "exited with code " + std::to_string(state->exit_code)
                                     : "keeps exiting (restarted " + std::to_string(state->restarts) + " times)";
-  return name + " " + how + " while starting (its last lines are above)";
+  return replica_name(replica) + " " + how + " while starting (its last lines are above)";
 }
 
 // A one-off container's config vars, as podman secrets of type env: exact
@@ -354,7 +360,7 @@ Result<> LocalDriver::wait_web_healthy(const release::ReleasePlan& plan, const s
   const auto started = Clock::now();
   for (const auto& replica : replicas) {
     if (replica.service != "web") continue;
-    std::optional<int> status;
+    Result<int> status = fail("not asked");
     for (int attempt = 1; attempt <= check.attempts; ++attempt) {
       const auto attempt_started = Clock::now();
       status = http::get_status("127.0.0.1", replica.port, check.path, check.timeout);
@@ -364,11 +370,13 @@ Result<> LocalDriver::wait_web_healthy(const release::ReleasePlan& plan, const s
       // Attempts are spaced: a refused connection returns at once.
       if (!proc::sleep_until(cancel, attempt_started + kHealthInterval)) return fail("cancelled");
     }
-    if (!status || *status < 200 || *status >= 400)
-      return fail("release v" + std::to_string(plan.version) + " never became healthy: GET " + check.path +
-                  " on web." + std::to_string(replica.index) + " " +
-                  (status ? "answered " + std::to_string(*status) : "did not answer") + " after " +
-                  std::to_string(check.attempts) + " attempts; rolled back");
+    if (!status || *status < 200 || *status >= 400) {
+      show_last_lines(replica, output.detail);
+      return fail("release v" + std::to_string(plan.version) + " never became healthy: GET " + check.path + " on " +
+                  replica_name(replica) + " " +
+                  (status ? "answered " + std::to_string(*status) : "got no answer (" + status.error().message + ")") +
+                  " after " + std::to_string(check.attempts) + " attempts; rolled back");
+    }
   }
   output.detail("ok: all web replicas healthy after " + seconds_since(started));
   return ok();

@@ -1,15 +1,16 @@
 #pragma once
 // A plain HTTP GET against a local port, for health checks.
 #include <chrono>
-#include <optional>
 #include <string>
+
+#include "util/result.hpp"
 
 namespace porter::http {
 
-// Status code of GET http://host:port/path, or nullopt if no HTTP answer
-// came within `timeout`.
-std::optional<int> get_status(const std::string& host, int port, const std::string& path,
-                              std::chrono::milliseconds timeout);
+// Status code of GET http://host:port/path, or why no HTTP answer came
+// within `timeout` ("connection refused", "no answer within 5 s", ...).
+Result<int> get_status(const std::string& host, int port, const std::string& path,
+                       std::chrono::milliseconds timeout);
 
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 int free_port();

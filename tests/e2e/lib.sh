@@ -60,6 +60,12 @@ dump_gateway_log() {
     tail -n 60 "$f" || true
     echo "----- end of gateway log -----"
   fi
+  # The apps' own output (the newest replicas first), for failures in the app's container.
+  local replica_log
+  for replica_log in $(ls -t "$DATA"/logs/apps/*/*/*/*.log 2>/dev/null | head -n 4); do
+    echo "----- last 15 lines of $replica_log -----"
+    tail -n 15 "$replica_log" || true
+  done
 }
 
 _failed=0
