@@ -28,7 +28,10 @@ std::string command_text(const std::vector<std::string>& argv) {
 
 // "2026-11-29T22:00:00.123Z" -> "2026-11-29T22:00:00Z"
 std::string to_the_second(const std::string& timestamp) {
-  return timestamp.size() > 19 ? timestamp.substr(0, 19) + "Z" : timestamp;
+  if (timestamp.size() <= 19) return timestamp;
+  auto seconds = timestamp.substr(0, 20);
+  seconds.back() = 'Z';
+  return seconds;
 }
 
 std::string run_line(const state::CronRunRecord& run) {

@@ -39,7 +39,7 @@ Result<> LifecycleHooks::run(HookStage stage, const std::map<std::string, std::s
   auto result = util::write_private_file(input, util::json_object(payload) + "\n")
                     ? proc::run({.program = hook.string(), .args = {}, .env = {}, .dir = dir_, .stdin_file = input},
                                 output, cancel, kHookTimeout)
-                    : proc::RunResult{.error = "cannot write the hook's input"};
+                    : proc::RunResult{.error = "cannot write the hook's input", .last_lines = {}};
   std::filesystem::remove(input);
   if (result.ok() || !can_refuse(stage)) return ok();
   const auto reason = !result.error.empty()          ? result.error

@@ -1,0 +1,1 @@
+// Builds the precompiled header every module reuses (CMakeLists.txt: porter_pch).
