@@ -175,6 +175,10 @@ void emit_pod_template(YAML::Emitter& out, const ReleasePlan& plan, const Meta& 
   emit_metadata(out, plan, {.part = object.part, .managed = object.managed});
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
   if (placement.user_namespace) out << YAML::Key << "hostUsers" << YAML::Value << false;
+  // The pod's pause process is PID 1: it reaps orphans, and the app gets the
+  // default SIGTERM action (an app that is PID 1 ignores SIGTERM unless it
+  // handles it, so every stop would wait out the grace period).
+  out << YAML::Key << "shareProcessNamespace" << YAML::Value << true;
   out << YAML::Key << "restartPolicy" << YAML::Value << pod.restart_policy;
   if (pod.grace_seconds) out << YAML::Key << "terminationGracePeriodSeconds" << YAML::Value << *pod.grace_seconds;
   if (!placement.image_pull_secret.empty())

@@ -357,6 +357,7 @@ spec:
         porter.release: v7
     spec:
       hostUsers: false
+      shareProcessNamespace: true
       restartPolicy: Always
       terminationGracePeriodSeconds: 5
       containers:
