@@ -12,7 +12,6 @@
 #include "doctor.hpp"
 #include "gateway.hpp"
 #include "hookrpc/server.hpp"
-#include "http/probe.hpp"
 #include "pipeline/recovery.hpp"
 #include "proc/cgroup.hpp"
 #include "registry/registry.hpp"
@@ -180,7 +179,8 @@ int run_daemon(config::GatewayConfig config) {
   ssh_init();
   int exit_code = 1;
   try {
-    if (config.proxy_port == 0) config.proxy_port = http::free_port();
+    if (config.proxy_port == 0 && (config.proxy_port = sandbox::unclaimed_port()) == 0)
+      throw std::runtime_error("no free port on 127.0.0.1 for the apps' proxy");
     exit_code = serve(config);
   } catch (const std::exception& e) {
     log()->critical("gateway failed: {}", e.what());

@@ -273,7 +273,8 @@ Result<std::vector<Replica>> LocalDriver::start(const release::ReleasePlan& plan
 
 Result<Replica> LocalDriver::play_replica(const release::ReleasePlan& plan, const release::Service& service,
                                           int index, const Output& output, const proc::CancelToken& cancel) {
-  Replica replica{service.name, index, "", service.is_web() ? http::free_port() : 0};
+  Replica replica{service.name, index, "", service.is_web() ? sandbox::unclaimed_port() : 0};
+  if (service.is_web() && replica.port == 0) return fail("no free port on 127.0.0.1 for " + service.name);
   const auto spec = placement(plan, service, replica);
   replica.pod = spec.name + "-pod-0";  // podman's name for a Deployment's pod
   util::write_private_file(manifest_file(plan, replica), render_deployment(plan, service, spec));

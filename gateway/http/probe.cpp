@@ -43,10 +43,4 @@ Result<int> get_status(const std::string& host, int port, const std::string& pat
   return fail(failure.message());
 }
 
-int free_port() {
-  asio::io_context ctx;
-  asio::ip::tcp::acceptor acceptor(ctx, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
-
 }  // namespace porter::http

@@ -12,7 +12,4 @@ namespace porter::http {
 Result<int> get_status(const std::string& host, int port, const std::string& path,
                        std::chrono::milliseconds timeout);
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-int free_port();
-
 }  // namespace porter::http

@@ -1,13 +1,20 @@
 #include "sandbox/network.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 #include "proc/process.hpp"
 
@@ -138,6 +145,64 @@ int release_dead_build_leases() {
   }
   ::close(lock);  // and with it the lock
   return released;
+}
+
+std::set<int> ports_in_rules(const std::vector<std::string>& rules) {
+  std::set<int> ports;
+  const auto add = [&](const std::string& item) {
+    int first = 0, last = 0;
+    if (std::sscanf(item.c_str(), "%d:%d", &first, &last) != 2) last = first = std::atoi(item.c_str());
+    if (first <= 0 || last > 65535 || last < first) return;
+    for (int port = first; port <= last; ++port) ports.insert(port);
+  };
+  for (const auto& rule : rules) {
+    std::istringstream words(rule);
+    for (std::string word; words >> word;) {
+      if (word != "--dport" && word != "--dports") continue;
+      std::string list;
+      if (!(words >> list)) break;
+      std::istringstream items(list);
+      for (std::string item; std::getline(items, item, ',');) add(item);
+    }
+  }
+  return ports;
+}
+
+std::set<int> forwarded_ports() {
+  auto rules = output_of("iptables", {"-w", "-t", "nat", "-S"});
+  return rules ? ports_in_rules(*rules) : std::set<int>{};
+}
+
+// A port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
+int port_nothing_listens_on() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+int unclaimed_port() {
+  constexpr std::size_t kRemembered = 4096;
+  static std::mutex one_at_a_time;
+  static std::deque<int> handed_out;  // the last kRemembered, oldest first
+  const std::scoped_lock lock(one_at_a_time);
+  const auto forwarded = forwarded_ports();
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = port_nothing_listens_on();
+    if (port <= 0 || forwarded.contains(port) || std::ranges::find(handed_out, port) != handed_out.end()) continue;
+    handed_out.push_back(port);
+    if (handed_out.size() > kRemembered) handed_out.pop_front();
+    return port;
+  }
+  return 0;
 }
 
 std::string app_network_name(const std::string& app, const std::string& env) { return "porter-" + app + "-" + env; }

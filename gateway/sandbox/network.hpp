@@ -8,6 +8,7 @@
 // the host services the operator allows (gateway.yaml `host_services`),
 // which tenants reach at host.containers.internal:PORT. The outside network
 // stays reachable; cloud metadata (169.254.0.0/16) does not.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,20 @@ Result<Network> ensure_network(const std::string& name, const std::vector<int>& 
 // state of it), under CNI's own lock. Safe beside running builds, also other
 // gateways'. Returns how many were released.
 int release_dead_build_leases();
+
+// The TCP ports this host's NAT rules forward (podman's hostPorts, of every
+// gateway's pods and of leftovers whose container is gone), from
+// `iptables -t nat -S`. podman holds no socket on a hostPort, so a port
+// nothing listens on may still be taken: a connection to it goes to the pod.
+std::set<int> forwarded_ports();
+
+// The ports named by --dport and --dports (lists and ranges) in rule lines.
+std::set<int> ports_in_rules(const std::vector<std::string>& rules);
+
+// A port on 127.0.0.1 for a replica's hostPort or the apps' proxy: nothing
+// listens on it, no NAT rule forwards it, and this process has not handed
+// it out lately (a concurrent deploy's rule may not exist yet). 0 when the
+// kernel offers none such.
+int unclaimed_port();
 
 }  // namespace porter::sandbox

@@ -32,6 +32,7 @@ GW_ADDR=
 CLIENT_KEY="$TMP/keys/client"
 APPS=()       # apps whose containers cleanup removes
 BG_PIDS=()    # background jobs (process-group leaders) cleanup kills
+AT_EXIT=()    # functions cleanup calls first (a scenario's own undo)
 PUSH_SEQ=0
 
 # Isolate git from the host's configuration; give commits an identity.
@@ -161,6 +162,7 @@ cleanup() {
   set +e
   ((rc != 0)) && ((_failed == 0)) && { echo "FAIL [$TEST_NAME]: exited $rc" >&2; dump_gateway_log >&2; }
   local p
+  for p in "${AT_EXIT[@]}"; do "$p"; done
   for p in "${BG_PIDS[@]}"; do
     # Only while its leader lives is group $p surely ours: an ended group's id
     # may by now lead another test's process (pid_max is 32768 here).
