@@ -57,20 +57,23 @@ std::optional<ContainerState> container_state(const std::string& container) {
   return found;
 }
 
-// Why waiting longer will not make a replica healthy: its process exited
-// (podman restarts it at once, restartPolicy Always). Its last lines go to
-// `output`. The exit code shows only while the container is down between
-// runs: a few looks catch one.
 std::string replica_name(const Replica& replica) { return replica.service + "." + std::to_string(replica.index); }
 
 // A failing replica's last output, for the pusher to see why.
 void show_last_lines(const Replica& replica, const proc::LineSink& output) {
-  const auto logs = proc::output_of({.program = "podman", .args = {"logs", "--tail", std::to_string(kCrashLogLines),
-                                                                   LocalDriver::container_of(replica)}, .env = {}, .dir = {}},
-                                    std::chrono::seconds(10));
+  const proc::Command logs_command{
+      .program = "podman",
+      .args = {"logs", "--tail", std::to_string(kCrashLogLines), LocalDriver::container_of(replica)},
+      .env = {},
+      .dir = {}};
+  const auto logs = proc::output_of(logs_command, std::chrono::seconds(10));
   for (const auto& line : logs.value_or(std::vector<std::string>{})) output(replica_name(replica) + "| " + line);
 }
 
+// Why waiting longer will not make a replica healthy: its process exited
+// (podman restarts it at once, restartPolicy Always). Its last lines go to
+// `output`. The exit code shows only while the container is down between
+// runs: a few looks catch one.
 std::optional<std::string> exited(const Replica& replica, const proc::LineSink& output) {
   const auto container = LocalDriver::container_of(replica);
   auto state = container_state(container);

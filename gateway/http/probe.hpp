@@ -8,7 +8,7 @@
 namespace porter::http {
 
 // Status code of GET http://host:port/path, or why no HTTP answer came
-// within `timeout` ("connection refused", "no answer within 5 s", ...).
+// within `timeout` ("Connection refused", "no answer within 5 s", ...).
 Result<int> get_status(const std::string& host, int port, const std::string& path,
                        std::chrono::milliseconds timeout);
 
