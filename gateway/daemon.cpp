@@ -179,8 +179,11 @@ int run_daemon(config::GatewayConfig config) {
   ssh_init();
   int exit_code = 1;
   try {
-    if (config.proxy_port == 0 && (config.proxy_port = sandbox::unclaimed_port()) == 0)
-      throw std::runtime_error("no free port on 127.0.0.1 for the apps' proxy");
+    // Port 0 is "pick one": never one a pod's NAT rule forwards, as the
+    // kernel's pick could be, for its connections would go to the pod.
+    for (int* port : {&config.listen_port, &config.dashboard.port, &config.proxy_port})
+      if (*port == 0 && (*port = sandbox::unclaimed_port()) == 0)
+        throw std::runtime_error("no free port on 127.0.0.1 to listen on");
     exit_code = serve(config);
   } catch (const std::exception& e) {
     log()->critical("gateway failed: {}", e.what());

@@ -48,10 +48,10 @@ std::set<int> forwarded_ports();
 // The ports named by --dport and --dports (lists and ranges) in rule lines.
 std::set<int> ports_in_rules(const std::vector<std::string>& rules);
 
-// A port on 127.0.0.1 for a replica's hostPort or the apps' proxy: nothing
-// listens on it, no NAT rule forwards it, and this process has not handed
-// it out lately (a concurrent deploy's rule may not exist yet). 0 when the
-// kernel offers none such.
+// A port on 127.0.0.1 for a replica's hostPort or for the gateway to listen
+// on: nothing listens on it, no NAT rule forwards it, and this process has
+// not handed it out lately (a concurrent deploy's rule may not exist yet).
+// 0 when the kernel offers none such.
 int unclaimed_port();
 
 }  // namespace porter::sandbox

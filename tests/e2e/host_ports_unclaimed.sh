@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Scenario: a web replica's host port and the apps' proxy port are never
-# ports that a NAT rule already forwards. podman holds no socket on a
-# hostPort, so a port nothing listens on may still be forwarded to another
-# pod (another gateway's, or a leftover whose network is gone): a replica
-# given such a port is never healthy, or its traffic reaches the other pod.
-# Here one rule claims most of the kernel's ephemeral range (for an address
-# nothing uses); every port the gateway picks must come from the rest.
+# Scenario: no port the gateway picks (for "port 0" listen addresses: SSH,
+# dashboard, apps' proxy; and for web replicas' host ports) is one that a
+# NAT rule already forwards. podman holds no socket on a hostPort, so a port
+# nothing listens on may still be forwarded to another pod (another
+# gateway's, or a leftover whose network is gone): a replica given such a
+# port is never healthy or its traffic reaches the other pod, and a gateway
+# listening on one is unreachable (both seen in CI). Here one rule claims
+# most of the kernel's ephemeral range (for an address nothing uses); every
+# port the gateway picks must come from the rest.
 . "$(dirname "$0")/lib.sh"
 
 read -r low high </proc/sys/net/ipv4/ip_local_port_range
@@ -33,9 +35,13 @@ expect_push_ok
 url=$(expect_live "$PUSH_OUT" production)
 assert_http "$url" "hello-$$"
 
+unclaimed "${REGISTRY##*:}" "the test's registry (lib.sh free_port)"
+unclaimed "$GW_PORT" "the gateway's SSH port"
+dashboard=$(<"$DATA/dashboard.addr")
+unclaimed "${dashboard##*:}" "the dashboard's port"
 proxy_port=${url##*:}
 unclaimed "$proxy_port" "the apps' proxy"
 ports=$(pod ps --filter "label=porter.app=$app" --format '{{.Ports}}' | grep -oE '127\.0\.0\.1:[0-9]+' | cut -d: -f2 | sort -u)
 (($(wc -w <<<"$ports") == 2)) || fail "expected 2 published web ports, podman shows: $ports"
 for port in $ports; do unclaimed "$port" "a web replica's host port"; done
-log "proxy on $proxy_port, replicas on $(echo $ports)"
+log "ssh on $GW_PORT, dashboard on ${dashboard##*:}, proxy on $proxy_port, replicas on $(echo $ports)"

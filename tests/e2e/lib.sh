@@ -254,8 +254,24 @@ remote_url() { echo "ssh://git@127.0.0.1:$GW_PORT/$1"; }
 # ------------------------------------------------------------------ gateway
 
 # free_port: a TCP port on 127.0.0.1 that was free a moment ago
+# free_port: a port on 127.0.0.1 that nothing listens on and no NAT rule
+# forwards: a pod's hostPort would take its connections (host_ports_unclaimed.sh).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  iptables -w -t nat -S 2>/dev/null | python3 -c '
+import re, socket, sys
+claimed = set()
+for ports in re.findall(r"--dports? ([0-9,:]+)", sys.stdin.read()):
+    for item in ports.split(","):
+        first, _, last = item.partition(":")
+        claimed.update(range(int(first), int(last or first) + 1))
+while True:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    if port not in claimed:
+        print(port)
+        break
+'
 }
 
 REG_PID=
