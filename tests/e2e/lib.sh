@@ -253,7 +253,6 @@ remote_url() { echo "ssh://git@127.0.0.1:$GW_PORT/$1"; }
 
 # ------------------------------------------------------------------ gateway
 
-# free_port: a TCP port on 127.0.0.1 that was free a moment ago
 # free_port: a port on 127.0.0.1 that nothing listens on and no NAT rule
 # forwards: a pod's hostPort would take its connections (host_ports_unclaimed.sh).
 free_port() {
