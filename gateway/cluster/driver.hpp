@@ -99,9 +99,10 @@ class Driver {
   // following, or when cancelled. Errors are one line.
   virtual Result<> logs(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
                         const LogRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel) = 0;
-  // For the reconciler: whether a live replica still runs, and starting it
-  // again from its release's manifest when it was removed.
-  virtual bool is_running(const release::Replica& replica) = 0;
+  // For the reconciler: which live replicas no longer run (one engine call
+  // for all: it runs every few seconds), and starting one again from its
+  // release's manifest when it was removed.
+  virtual std::vector<release::Replica> missing(const std::vector<release::Replica>& replicas) = 0;
   virtual bool restore(const release::ReleasePlan& plan, const release::Replica& replica) = 0;
 };
 

@@ -49,7 +49,7 @@ class KubernetesDriver final : public Driver {
   Result<> logs(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
                 const LogRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel) override;
   // Kubernetes keeps Deployments at their replica count itself.
-  bool is_running(const release::Replica&) override { return true; }
+  std::vector<release::Replica> missing(const std::vector<release::Replica>&) override { return {}; }
   bool restore(const release::ReleasePlan&, const release::Replica&) override { return true; }
 
  private:

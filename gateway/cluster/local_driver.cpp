@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -423,12 +424,19 @@ void LocalDriver::stop(const std::vector<Replica>& replicas) {
     });
 }
 
-bool LocalDriver::is_running(const Replica& replica) {
-  std::string state;
+std::vector<Replica> LocalDriver::missing(const std::vector<Replica>& replicas) {
+  std::set<std::string> running;
   proc::CancelToken never;
-  podman({"pod", "inspect", "--format", "{{.State}}", replica.pod}, [&](const std::string& line) { state = line; },
-         never);
-  return state == "Running" || state == "Degraded";
+  const auto listed = podman({"pod", "ps", "--format", "{{.Name}} {{.Status}}"}, [&](const std::string& line) {
+    const auto space = line.find(' ');
+    const auto status = space == std::string::npos ? "" : line.substr(space + 1);
+    if (status == "Running" || status == "Degraded") running.insert(line.substr(0, space));
+  }, never);
+  if (!listed.ok()) return {};  // no answer is no evidence: restore nothing
+  std::vector<Replica> gone;
+  for (const auto& replica : replicas)
+    if (!running.contains(replica.pod)) gone.push_back(replica);
+  return gone;
 }
 
 bool LocalDriver::restore(const release::ReleasePlan& plan, const Replica& replica) {

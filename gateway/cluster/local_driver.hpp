@@ -61,7 +61,7 @@ class LocalDriver final : public Driver {
                                     const std::vector<release::Replica>& replicas) override;
   Result<> logs(const release::ReleasePlan& plan, const std::vector<release::Replica>& replicas,
                 const LogRequest& request, const proc::LineSink& output, const proc::CancelToken& cancel) override;
-  bool is_running(const release::Replica& replica) override;
+  std::vector<release::Replica> missing(const std::vector<release::Replica>& replicas) override;
   bool restore(const release::ReleasePlan& plan, const release::Replica& replica) override;
 
  private:

@@ -33,8 +33,7 @@ int Reconciler::reconcile_once() {
     plan.env = release.env;
     plan.version = release.version;
     auto& driver = drivers_.for_env(release.env);
-    for (const auto& replica : release.replicas) {
-      if (driver.is_running(replica)) continue;
+    for (const auto& replica : driver.missing(release.replicas)) {
       util::logger("pipeline")->warn("replica missing, restoring app={} env={} pod={}", release.app, release.env,
                                      replica.pod);
       if (driver.restore(plan, replica)) ++restored;

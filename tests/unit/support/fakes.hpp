@@ -204,7 +204,7 @@ class FakeDriver final : public cluster::Driver {
     return ok();
   }
 
-  bool is_running(const release::Replica&) override { return true; }
+  std::vector<release::Replica> missing(const std::vector<release::Replica>&) override { return {}; }
   bool restore(const release::ReleasePlan&, const release::Replica&) override { return true; }
 
  private:
