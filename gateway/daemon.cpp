@@ -98,6 +98,15 @@ sigset_t stop_signals() {
   return signals;
 }
 
+// Port 0 is "pick one": never one a pod's NAT rule forwards (the kernel's
+// own pick could be one, and its connections would go to the pod). Picked
+// right before the listen: until then another process could take it.
+int port_to_listen_on(int configured) {
+  if (configured != 0) return configured;
+  const int port = sandbox::unclaimed_port();
+  return port != 0 ? port : configured;
+}
+
 int refuse_to_start(const std::string& message) {
   log()->critical("{}", message);
   return 1;
@@ -132,7 +141,7 @@ int serve(const config::GatewayConfig& config) {
   dashboard::Api api({config, gateway.store(), gateway.commands(), gateway.drivers(), gateway.metrics(),
                       gateway.dashboard_auth()});
   dashboard::HttpServer web([&](const dashboard::Request& request) { return api.handle(request); });
-  if (auto listening = web.listen(config.dashboard.host, config.dashboard.port); !listening)
+  if (auto listening = web.listen(config.dashboard.host, port_to_listen_on(config.dashboard.port)); !listening)
     return refuse_to_start(listening.error().message);
   const auto dashboard_address = config.dashboard.host + ":" + std::to_string(web.bound_port());
   // Links name where browsers reach it: the listen address may be 0.0.0.0.
@@ -145,7 +154,8 @@ int serve(const config::GatewayConfig& config) {
   ssh::Server server(gateway, {config.timeouts.auth, config.timeouts.idle},
                      {config.connections.preauth_connections, config.connections.preauth_per_address,
                       config.connections.sessions_per_key});
-  if (auto listening = server.listen(config.listen_host, config.listen_port, config.host_key); !listening)
+  if (auto listening = server.listen(config.listen_host, port_to_listen_on(config.listen_port), config.host_key);
+      !listening)
     return refuse_to_start(listening.error().message);
   write_addr_file(config.addr_file(), config.listen_host, server.bound_port());
   log()->info("listening on {}:{} data_dir={} sandbox_dir={} apps at http://<env>.<app>.{}:{}", config.listen_host,
@@ -179,11 +189,7 @@ int run_daemon(config::GatewayConfig config) {
   ssh_init();
   int exit_code = 1;
   try {
-    // Port 0 is "pick one": never one a pod's NAT rule forwards, as the
-    // kernel's pick could be, for its connections would go to the pod.
-    for (int* port : {&config.listen_port, &config.dashboard.port, &config.proxy_port})
-      if (*port == 0 && (*port = sandbox::unclaimed_port()) == 0)
-        throw std::runtime_error("no free port on 127.0.0.1 to listen on");
+    if (config.proxy_port == 0) config.proxy_port = port_to_listen_on(0);  // nginx is told it before it starts
     exit_code = serve(config);
   } catch (const std::exception& e) {
     log()->critical("gateway failed: {}", e.what());

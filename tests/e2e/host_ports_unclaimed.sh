@@ -5,13 +5,14 @@
 # nothing listens on may still be forwarded to another pod (another
 # gateway's, or a leftover whose network is gone): a replica given such a
 # port is never healthy or its traffic reaches the other pod, and a gateway
-# listening on one is unreachable (both seen in CI). Here one rule claims
-# most of the kernel's ephemeral range (for an address nothing uses); every
-# port the gateway picks must come from the rest.
+# listening on one is unreachable (both seen in CI). Here one rule (for an
+# address nothing uses) claims the lower half of the kernel's ephemeral
+# range, where a bind to port 0 with SO_REUSEADDR (asio's and Go's default)
+# looks first; every port the gateway picks must come from the other half.
 . "$(dirname "$0")/lib.sh"
 
 read -r low high </proc/sys/net/ipv4/ip_local_port_range
-claimed_to=$((high - 2000))
+claimed_to=$(((low + high) / 2))
 claim=(OUTPUT -p tcp -d 127.255.255.254/32 -m multiport --dports "$low:$claimed_to"
   -m comment --comment "porter-e2e-$TEST_NAME-$$" -j RETURN)
 iptables -w -t nat -I "${claim[@]}"

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -221,7 +222,11 @@ func create(dir string) (*cluster, error) {
 	return c, writePauseArchive(filepath.Join(dir, "pause.tar"))
 }
 
+// freePorts returns n ports on 127.0.0.1 that nothing listens on and no NAT
+// rule forwards: podman publishes a pod's hostPort as a DNAT rule and holds
+// no socket, so such a port looks free but its connections go to the pod.
 func freePorts(n int) ([]int, error) {
+	claimed := forwardedPorts()
 	var ports []int
 	var ls []net.Listener
 	defer func() {
@@ -229,15 +234,56 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 1000 {
+			return nil, errors.New("no port on 127.0.0.1 that no NAT rule forwards")
+		}
+		l, err := listenAnywhereInRange.Listen(context.Background(), "tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ls = append(ls, l) // held open, so a claimed port is not offered again
+		if port := l.Addr().(*net.TCPAddr).Port; !claimed[port] {
+			ports = append(ports, port)
+		}
 	}
 	return ports, nil
+}
+
+// listenAnywhereInRange listens without SO_REUSEADDR, which Go sets and with
+// which the kernel offers the lower half of the ephemeral range first: a
+// rule claiming that half (host_ports_unclaimed.sh) would leave no port.
+var listenAnywhereInRange = net.ListenConfig{Control: func(_, _ string, conn syscall.RawConn) error {
+	var err error
+	if controlErr := conn.Control(func(fd uintptr) {
+		err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
+	}); controlErr != nil {
+		return controlErr
+	}
+	return err
+}}
+
+// forwardedPorts reads the ports named by --dport(s) in iptables' nat table.
+func forwardedPorts() map[int]bool {
+	claimed := map[int]bool{}
+	out, err := exec.Command("iptables", "-w", "-t", "nat", "-S").Output()
+	if err != nil {
+		return claimed
+	}
+	for _, match := range regexp.MustCompile(`--dports? ([0-9,:]+)`).FindAllStringSubmatch(string(out), -1) {
+		for _, item := range strings.Split(match[1], ",") {
+			first, last, isRange := strings.Cut(item, ":")
+			from, _ := strconv.Atoi(first)
+			to := from
+			if isRange {
+				to, _ = strconv.Atoi(last)
+			}
+			for port := from; port > 0 && port <= to && port <= 65535; port++ {
+				claimed[port] = true
+			}
+		}
+	}
+	return claimed
 }
 
 // claimBridge picks a subnet index whose bridge does not exist yet and creates
