@@ -125,6 +125,22 @@ std::string first_line_of(const std::filesystem::path& file) {
   return text.substr(0, text.find_first_of("\r\n"));
 }
 
+// A port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
+int port_nothing_listens_on() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
 }  // namespace
 
 int release_dead_build_leases() {
@@ -171,22 +187,6 @@ std::set<int> ports_in_rules(const std::vector<std::string>& rules) {
 std::set<int> forwarded_ports() {
   auto rules = output_of("iptables", {"-w", "-t", "nat", "-S"});
   return rules ? ports_in_rules(*rules) : std::set<int>{};
-}
-
-// A port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
-int port_nothing_listens_on() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-    port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
 }
 
 int unclaimed_port() {
